@@ -1,0 +1,199 @@
+"""Start, wait for and stop the local stack's processes.
+
+Each component is a real server process whose output goes to a log file; the
+launchers return a `ManagedProcess` that the caller stops (tests in a fixture,
+`make up` on Ctrl-C). Processes run in their own session so that stopping one
+also stops the children it spawned (MLflow's workers, uvicorn, ...).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+
+def azurite_connection_string(blob_port: int, queue_port: int | None = None) -> str:
+    parts = [
+        "DefaultEndpointsProtocol=http",
+        f"AccountName={AZURITE_ACCOUNT}",
+        f"AccountKey={AZURITE_KEY}",
+        f"BlobEndpoint=http://127.0.0.1:{blob_port}/{AZURITE_ACCOUNT}",
+    ]
+    if queue_port:
+        parts.append(f"QueueEndpoint=http://127.0.0.1:{queue_port}/{AZURITE_ACCOUNT}")
+    return ";".join(parts) + ";"
+
+
+def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class StartupError(RuntimeError):
+    pass
+
+
+@dataclass
+class ManagedProcess:
+    name: str
+    process: subprocess.Popen
+    log_path: Path
+    ready_url: str | None = None
+    _log_file: object = field(default=None, repr=False)
+
+    def wait_ready(self, timeout: float = 60.0) -> "ManagedProcess":
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise StartupError(
+                    f"{self.name} exited with code {self.process.returncode}; "
+                    f"last log lines:\n{self.log_tail()}"
+                )
+            if self.ready_url and _answers(self.ready_url):
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise StartupError(f"{self.name} not ready after {timeout:.0f}s; log:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is None:
+            _signal_group(self.process, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _signal_group(self.process, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        else:
+            # The leader is gone, but children of its session may still run.
+            _signal_group(self.process, signal.SIGKILL)
+        if self._log_file:
+            self._log_file.close()
+            self._log_file = None
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status < 500
+    except urllib.error.HTTPError as error:
+        return error.code < 500
+    except OSError:
+        return False
+
+
+def start_process(
+    name: str,
+    args: list[str],
+    log_dir: Path,
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path = REPO_ROOT,
+    ready_url: str | None = None,
+) -> ManagedProcess:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    log_file = open(log_path, "ab")
+    process = subprocess.Popen(
+        args,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    return ManagedProcess(name, process, log_path, ready_url, log_file)
+
+
+def start_azurite(data_dir: Path, log_dir: Path, blob_port: int = 10000, queue_port: int = 10001) -> ManagedProcess:
+    binary = REPO_ROOT / "node_modules" / ".bin" / "azurite"
+    if not binary.exists():
+        raise StartupError(f"{binary} is missing: run `npm ci` (or `make setup`) first")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    args = [
+        str(binary),
+        "--silent",
+        "--skipApiVersionCheck",
+        "--loose",
+        "--location", str(data_dir),
+        "--blobHost", "127.0.0.1", "--blobPort", str(blob_port),
+        "--queueHost", "127.0.0.1", "--queuePort", str(queue_port),
+        "--tableHost", "127.0.0.1", "--tablePort", "0",
+    ]
+    return start_process(
+        "azurite", args, log_dir,
+        ready_url=f"http://127.0.0.1:{blob_port}/{AZURITE_ACCOUNT}?comp=list",
+    )
+
+
+def mlflow_server_env(webhook_encryption_key: str) -> dict[str, str]:
+    return {
+        "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": webhook_encryption_key,
+        "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
+        "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    }
+
+
+def start_mlflow(data_dir: Path, log_dir: Path, port: int = 5000, webhook_encryption_key: str | None = None) -> ManagedProcess:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = webhook_encryption_key or os.environ.get("MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY") or _fernet_key(data_dir)
+    mlflow = Path(PYTHON).parent / "mlflow"
+    args = [
+        str(mlflow), "server",
+        "--backend-store-uri", f"sqlite:///{data_dir / 'mlflow.db'}",
+        "--artifacts-destination", str(data_dir / "artifacts"),
+        "--serve-artifacts",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--workers", "1",
+    ]
+    return start_process(
+        "mlflow", args, log_dir, env=mlflow_server_env(key),
+        ready_url=f"http://127.0.0.1:{port}/health",
+    )
+
+
+def _fernet_key(data_dir: Path) -> str:
+    """One Fernet key per MLflow data folder, so stored webhook secrets stay readable across restarts."""
+    key_file = data_dir / "webhook-encryption.key"
+    if not key_file.exists():
+        from cryptography.fernet import Fernet
+
+        key_file.write_text(Fernet.generate_key().decode())
+    return key_file.read_text().strip()
