@@ -1,0 +1,1 @@
+"""Function blueprints: each trigger parses its input, calls one service, maps the result."""

@@ -1,0 +1,52 @@
+"""JSON responses and the one place where errors become HTTP statuses (never a stack trace)."""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from typing import Callable
+
+import azure.functions as func
+
+from shared.domain.errors import DomainError
+from shared.settings import SettingsError
+
+log = logging.getLogger(__name__)
+
+
+def json_response(body, status: int = 200) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps(body, default=str, indent=1), status_code=status, mimetype="application/json")
+
+
+def error_response(status: int, message: str) -> func.HttpResponse:
+    return json_response({"error": message}, status)
+
+
+def http_errors(handler: Callable[..., func.HttpResponse]) -> Callable[..., func.HttpResponse]:
+    """Map domain errors to their status; anything else is logged and answered with a plain 500."""
+
+    @functools.wraps(handler)
+    def wrapper(*args, **kwargs) -> func.HttpResponse:
+        try:
+            return handler(*args, **kwargs)
+        except DomainError as error:
+            if error.status >= 500:
+                log.error("%s failed: %s", handler.__name__, error.message)
+            return error_response(error.status, error.message)
+        except SettingsError as error:
+            log.error("configuration error: %s", error)
+            return error_response(500, f"configuration error: {error}")
+        except Exception:
+            log.exception("%s failed", handler.__name__)
+            return error_response(500, "internal error")
+
+    return wrapper
+
+
+def query_choice(req: func.HttpRequest, name: str, allowed: set[str]) -> str | None:
+    from shared.domain.errors import InvalidInput
+
+    value = req.params.get(name)
+    if value is not None and value not in allowed:
+        raise InvalidInput(f"query parameter {name!r} must be one of {sorted(allowed)}; got {value!r}")
+    return value

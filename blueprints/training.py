@@ -1,0 +1,56 @@
+"""Training jobs: the debounce timer, job outcomes from the platform, and the jobs API."""
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from blueprints.http import http_errors, json_response
+from shared.bootstrap import get_services
+from shared.domain.errors import NotFound
+from shared.domain.training import CANCELED, COMPLETED, FAILED, RUNNING
+
+log = logging.getLogger(__name__)
+bp = func.Blueprint()
+
+# Azure ML run statuses → ours (RunStatusChanged / RunCompleted events).
+RUN_STATUSES = {
+    "completed": COMPLETED, "finished": COMPLETED,
+    "failed": FAILED, "canceled": CANCELED, "cancelled": CANCELED,
+    "running": RUNNING, "starting": RUNNING, "preparing": RUNNING, "queued": RUNNING, "finalizing": RUNNING,
+}
+
+
+@bp.timer_trigger(arg_name="timer", schedule="%TRAINING_SCHEDULER_SCHEDULE%", run_on_startup=False)
+def training_scheduler(timer: func.TimerRequest) -> None:
+    job = get_services().training.submit_due_training()
+    if job:
+        log.info("training job %s submitted on %d data files", job.name, len(job.batches))
+
+
+@bp.event_grid_trigger(arg_name="event")
+def on_job_status_changed(event: func.EventGridEvent) -> None:
+    data = event.get_json() or {}
+    job_name = data.get("runId") or data.get("RunId")
+    if not isinstance(job_name, str) or not job_name:
+        log.warning("job status event %s without runId: acknowledged and ignored", event.id)
+        return
+    try:
+        job = get_services().training.record_job_status(job_name)
+    except NotFound:
+        log.info("job status event for %s, which this service did not submit: ignored", job_name)
+        return
+    log.info("job %s is %s", job.name, job.status)
+
+
+@bp.route(route="jobs", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@http_errors
+def list_jobs(req: func.HttpRequest) -> func.HttpResponse:
+    jobs = get_services().training.list_jobs()
+    return json_response({"jobs": [j.to_dict() for j in jobs], "count": len(jobs)})
+
+
+@bp.route(route="jobs/{name}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@http_errors
+def get_job(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(get_services().training.get_job(req.route_params["name"]).to_dict())

@@ -1,0 +1,8 @@
+"""The Functions app: composes the blueprints, nothing else (services load on first use)."""
+import azure.functions as func
+
+from blueprints import data, models, training
+
+app = func.FunctionApp()
+for blueprint in (data.bp, training.bp, models.bp):
+    app.register_functions(blueprint)

@@ -1,0 +1,142 @@
+"""DocumentStore and FileStore on Azure Blob Storage (Azurite locally): ETag-conditional JSON documents and data files."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Iterator
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.storage.blob import BlobServiceClient, ContentSettings
+
+from shared.domain.errors import PlatformError
+from shared.ports import DocumentChanged, DocumentExists, FileInfo, FileNotFound, Versioned
+
+# The emulator's well-known account (public, documented by Microsoft): what UseDevelopmentStorage=true means.
+AZURITE_DEVELOPMENT_STORAGE = (
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+    "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+    "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;"
+)
+
+
+def blob_service(connection: str) -> BlobServiceClient:
+    """A client from a connection string, or from an account URL with DefaultAzureCredential."""
+    if connection.startswith("https://"):
+        from azure.identity import DefaultAzureCredential
+
+        return BlobServiceClient(connection, credential=DefaultAzureCredential())
+    if connection.strip() == "UseDevelopmentStorage=true":
+        connection = AZURITE_DEVELOPMENT_STORAGE
+    return BlobServiceClient.from_connection_string(connection)
+
+
+class _Containers:
+    """Creates each container once per process, on first use."""
+
+    def __init__(self, service: BlobServiceClient):
+        self.service = service
+        self._ready: set[str] = set()
+        self._lock = threading.Lock()
+
+    def get(self, name: str):
+        client = self.service.get_container_client(name)
+        if name not in self._ready:
+            with self._lock:
+                try:
+                    client.create_container()
+                except ResourceExistsError:
+                    pass
+                self._ready.add(name)
+        return client
+
+
+class BlobDocumentStore:
+    def __init__(self, service: BlobServiceClient, container: str):
+        self.container = _Containers(service).get(container)
+
+    def get(self, key: str) -> Versioned | None:
+        try:
+            downloader = self.container.download_blob(key)
+            body = downloader.readall()
+        except ResourceNotFoundError:
+            return None
+        return Versioned(key, json.loads(body), downloader.properties.etag)
+
+    def create(self, key: str, doc: dict) -> str:
+        try:
+            result = self.container.upload_blob(key, _encode(doc), overwrite=False, content_settings=_JSON)
+        except ResourceExistsError:
+            raise DocumentExists(key) from None
+        return result["etag"]
+
+    def replace(self, key: str, doc: dict, etag: str) -> str:
+        try:
+            result = self.container.upload_blob(
+                key, _encode(doc), overwrite=True, content_settings=_JSON,
+                etag=etag, match_condition=MatchConditions.IfNotModified,
+            )
+        except (ResourceModifiedError, ResourceNotFoundError):
+            raise DocumentChanged(key) from None
+        return result["etag"]
+
+    def list(self, prefix: str) -> list[Versioned]:
+        found = []
+        for item in self.container.list_blobs(name_starts_with=prefix):
+            stored = self.get(item.name)
+            if stored:
+                found.append(stored)
+        return found
+
+
+class BlobFileStore:
+    def __init__(self, service: BlobServiceClient):
+        self.containers = _Containers(service)
+
+    def info(self, container: str, name: str) -> FileInfo:
+        try:
+            props = self.containers.get(container).get_blob_client(name).get_blob_properties()
+        except ResourceNotFoundError:
+            raise FileNotFound(f"{container}/{name}") from None
+        return FileInfo(container, name, props.etag, props.size)
+
+    def read_chunks(self, container: str, name: str, etag: str, chunk_size: int = 4 * 1024 * 1024) -> Iterator[bytes]:
+        blob = self.containers.get(container).get_blob_client(name)
+        try:
+            downloader = blob.download_blob(
+                etag=etag, match_condition=MatchConditions.IfNotModified, max_concurrency=1,
+            )
+        except (ResourceNotFoundError, ResourceModifiedError):
+            raise FileNotFound(f"{container}/{name} (ETag {etag})") from None
+        # The SDK's chunk iterator holds one chunk at a time: memory stays bounded for any size.
+        yield from downloader.chunks()
+
+    def copy(self, container: str, name: str, etag: str, to_container: str, to_name: str) -> None:
+        source = self.containers.get(container).get_blob_client(name)
+        target = self.containers.get(to_container).get_blob_client(to_name)
+        try:
+            copy = target.start_copy_from_url(
+                source.url, source_etag=etag, source_match_condition=MatchConditions.IfNotModified,
+            )
+        except (ResourceNotFoundError, ResourceModifiedError):
+            raise FileNotFound(f"{container}/{name} (ETag {etag})") from None
+        deadline = time.monotonic() + 600
+        while copy["copy_status"] == "pending" and time.monotonic() < deadline:
+            time.sleep(0.5)
+            copy = target.get_blob_properties().copy
+            copy = {"copy_status": copy.status}
+        if copy["copy_status"] != "success":
+            raise PlatformError(f"copy of {container}/{name} to {to_container}/{to_name} ended {copy['copy_status']}")
+
+    def write(self, container: str, name: str, data: bytes, content_type: str = "application/json") -> None:
+        self.containers.get(container).upload_blob(
+            name, data, overwrite=True, content_settings=ContentSettings(content_type=content_type)
+        )
+
+
+_JSON = ContentSettings(content_type="application/json")
+
+
+def _encode(doc: dict) -> bytes:
+    return json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()

@@ -1,0 +1,51 @@
+"""The few MLflow REST calls the service needs, without importing mlflow (seconds of cold start)."""
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from shared.domain.errors import NotFound, PlatformError
+
+
+class MlflowRest:
+    def __init__(self, tracking_uri: str, timeout: float = 10.0):
+        self.base = tracking_uri.rstrip("/")
+        self.timeout = timeout
+
+    def get(self, path: str, **params) -> dict:
+        url = f"{self.base}/api/2.0/mlflow/{path}?{urllib.parse.urlencode(params)}"
+        return self._call(urllib.request.Request(url), path)
+
+    def post(self, path: str, body: dict) -> dict:
+        request = urllib.request.Request(
+            f"{self.base}/api/2.0/mlflow/{path}", json.dumps(body).encode(),
+            {"Content-Type": "application/json"}, method="POST",
+        )
+        return self._call(request, path)
+
+    def _call(self, request: urllib.request.Request, path: str) -> dict:
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            detail = _error_code(error)
+            if error.code == 404 or detail == "RESOURCE_DOES_NOT_EXIST":
+                raise NotFound(f"MLflow {path}: not found") from None
+            raise PlatformError(f"MLflow {path}: HTTP {error.code} {detail}") from None
+        except OSError as error:
+            raise PlatformError(f"MLflow {path}: server unreachable ({error.__class__.__name__})") from None
+
+    def model_version(self, name: str, version: str) -> dict:
+        return self.get("model-versions/get", name=name, version=version)["model_version"]
+
+    def run(self, run_id: str) -> dict:
+        return self.get("runs/get", run_id=run_id)["run"]
+
+
+def _error_code(error: urllib.error.HTTPError) -> str:
+    try:
+        return json.loads(error.read()).get("error_code", "")
+    except (ValueError, OSError):
+        return ""

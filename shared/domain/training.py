@@ -1,0 +1,68 @@
+"""Training sets and training jobs."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+
+from shared.domain.batches import BatchRef
+
+QUEUED, RUNNING, COMPLETED, FAILED, CANCELED = "queued", "running", "completed", "failed", "canceled"
+TERMINAL = frozenset({COMPLETED, FAILED, CANCELED})
+STATUSES = frozenset({QUEUED, RUNNING, COMPLETED, FAILED, CANCELED})
+
+
+def training_set_id(batches: list[BatchRef]) -> str:
+    """Content identity of a training set: order-free, blob-name and content-hash based."""
+    digest = hashlib.sha256()
+    for name, sha in sorted((b.name, b.sha256) for b in batches):
+        digest.update(f"{name}\0{sha}\n".encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class TrainingJob:
+    name: str
+    model_name: str
+    status: str
+    batches: list[dict]
+    training_set_id: str
+    submitted_at: str
+    reason: str = "new data"
+    finished_at: str | None = None
+    model_version: str | None = None
+    run_id: str | None = None
+    metrics: dict = field(default_factory=dict)
+    log_tail: str = ""
+    error: str = ""
+
+    @property
+    def key(self) -> str:
+        return job_key(self.name)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> "TrainingJob":
+        return cls(**{k: v for k, v in doc.items() if k in cls.__dataclass_fields__})
+
+
+def job_key(name: str) -> str:
+    return f"jobs/{name}"
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """What the ML platform reports about one job."""
+
+    name: str
+    status: str
+    log_tail: str = ""
+    error: str = ""
+    model_version: str | None = None
+    run_id: str | None = None
+    metrics: dict = field(default_factory=dict)

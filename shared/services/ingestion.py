@@ -1,0 +1,131 @@
+"""New data file → validated → accepted (training requested) or rejected (quarantined)."""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from shared.domain.batches import ACCEPTED, REJECTED, DataBatch, batch_key
+from shared.domain.clock import iso, utc_now
+from shared.domain.data_contract import DataContract, validate_csv
+from shared.domain.errors import NotFound
+from shared.ports import DocumentExists, DocumentStore, FileNotFound, FileStore, Notification, Notifier
+from shared.services.documents import update_document
+from shared.services.training import TrainingService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestionConfig:
+    quarantine_container: str
+    contract: DataContract
+
+
+class DataIngestion:
+    """Decides on each data file version once, however often its blob event is delivered."""
+
+    def __init__(
+        self,
+        files: FileStore,
+        documents: DocumentStore,
+        notifier: Notifier,
+        training: TrainingService,
+        config: IngestionConfig,
+    ):
+        self.files = files
+        self.documents = documents
+        self.notifier = notifier
+        self.training = training
+        self.config = config
+
+    def handle_new_file(self, container: str, name: str) -> DataBatch:
+        try:
+            info = self.files.info(container, name)
+        except FileNotFound:
+            raise NotFound(f"data file {container}/{name} no longer exists") from None
+        stored = self.documents.get(batch_key(name, info.etag))
+        if stored:
+            return self._finish(DataBatch.from_dict(stored.doc))
+
+        report = validate_csv(
+            self.files.read_chunks(container, name, info.etag),
+            self.config.contract,
+            declared_size=info.size,
+        )
+        batch = DataBatch(
+            container=container,
+            name=name,
+            etag=info.etag,
+            size=info.size,
+            status=ACCEPTED if report.accepted else REJECTED,
+            received_at=iso(utc_now()),
+            decided_at=iso(utc_now()),
+            rows=report.rows,
+            sha256=report.sha256,
+            summary=report.summary(),
+            problems=report.to_dict()["problems"],
+            problem_count=report.problem_count,
+        )
+        if not report.accepted:
+            batch.quarantine = self._quarantine(batch, report.to_dict())
+        try:
+            self.documents.create(batch.key, batch.to_dict())
+        except DocumentExists:
+            # A concurrent delivery of the same version decided first; its record stands.
+            return self._finish(DataBatch.from_dict(self.documents.get(batch.key).doc))
+        log.info("data file %s/%s %s", container, name, batch.summary)
+        if batch.status == REJECTED:
+            self._notify_rejected(batch)
+        return self._finish(batch)
+
+    def list_batches(self, status: str | None = None) -> list[DataBatch]:
+        batches = [DataBatch.from_dict(v.doc) for v in self.documents.list("batches/")]
+        batches = [b for b in batches if status is None or b.status == status]
+        return sorted(batches, key=lambda b: b.received_at)
+
+    def _finish(self, batch: DataBatch) -> DataBatch:
+        """Accepted batches ask for training exactly once, even after a crash in between."""
+        if batch.status != ACCEPTED or batch.training_requested:
+            return batch
+        self.training.request_training(batch.ref, reason=f"new data {batch.name}")
+
+        def mark(doc: dict | None) -> dict | None:
+            if doc is None or doc.get("training_requested"):
+                return None
+            return {**doc, "training_requested": True}
+
+        update_document(self.documents, batch.key, mark)
+        batch.training_requested = True
+        return batch
+
+    def _quarantine(self, batch: DataBatch, report: dict) -> dict:
+        """A copy of the rejected file beside a reason document; the original stays where it is."""
+        folder = f"{batch.etag.strip(chr(34))}"
+        copy_name = f"{folder}/{batch.name}"
+        reason_name = f"{copy_name}.reason.json"
+        quarantine = self.config.quarantine_container
+        self.files.copy(batch.container, batch.name, batch.etag, quarantine, copy_name)
+        reason = {
+            "file": f"{batch.container}/{batch.name}",
+            "etag": batch.etag,
+            "rejected_at": batch.decided_at,
+            "summary": batch.summary,
+            "report": report,
+        }
+        self.files.write(quarantine, reason_name, json.dumps(reason, indent=2).encode())
+        return {"container": quarantine, "copy": copy_name, "reason": reason_name}
+
+    def _notify_rejected(self, batch: DataBatch) -> None:
+        self.notifier.notify(
+            Notification(
+                kind="data.rejected",
+                title=f"Data file rejected: {batch.name}",
+                text=batch.summary,
+                facts={
+                    "file": f"{batch.container}/{batch.name}",
+                    "problems": batch.problem_count,
+                    "quarantine": f"{batch.quarantine['container']}/{batch.quarantine['copy']}",
+                },
+            )
+        )

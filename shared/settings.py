@@ -1,0 +1,145 @@
+"""Typed, frozen settings read once from the environment (app settings in Azure,
+local.settings.json "Values" locally). A bad value fails fast, naming the variable."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable, Mapping, TypeVar
+
+T = TypeVar("T")
+
+ML_BACKENDS = ("local",)  # "azure" arrives with the Azure ML adapter
+ALGORITHMS = ("gradient_boosting", "logistic_regression", "random_forest")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value that must never reach a log: its repr and str are masked."""
+
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self.value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    ml_backend: str
+    storage_connection: Secret
+    data_container: str
+    quarantine_container: str
+    state_container: str
+    model_name: str
+    training_algorithm: str
+    training_quiet_period_seconds: float
+    max_data_file_bytes: int
+    min_data_rows: int
+    max_null_share: float
+    mlflow_tracking_uri: str
+    mlflow_webhook_secret: Secret
+    webhook_max_age_seconds: int
+    local_jobs_dir: str
+    local_job_events_url: str
+    local_job_events_key: Secret
+    notify_webhook_url: Secret
+    public_base_url: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        read = _Reader(env)
+        settings = cls(
+            ml_backend=read.choice("ML_BACKEND", ML_BACKENDS, "local"),
+            storage_connection=Secret(read.text("AzureWebJobsStorage", "UseDevelopmentStorage=true")),
+            data_container=read.container("DATA_CONTAINER", "data"),
+            quarantine_container=read.container("QUARANTINE_CONTAINER", "quarantine"),
+            state_container=read.container("STATE_CONTAINER", "retrain-state"),
+            model_name=read.text("MODEL_NAME", "diabetes-classifier"),
+            training_algorithm=read.choice("TRAINING_ALGORITHM", ALGORITHMS, "gradient_boosting"),
+            training_quiet_period_seconds=read.number("TRAINING_QUIET_PERIOD_SECONDS", 10.0, float, 0, 86400),
+            max_data_file_bytes=read.number("MAX_DATA_FILE_BYTES", 2 * 1024**3, int, 1, 100 * 1024**3),
+            min_data_rows=read.number("MIN_DATA_ROWS", 100, int, 1, 10**9),
+            max_null_share=read.number("MAX_NULL_SHARE", 0.05, float, 0, 1),
+            mlflow_tracking_uri=read.url("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000"),
+            mlflow_webhook_secret=Secret(read.text("MLFLOW_WEBHOOK_SECRET", "")),
+            webhook_max_age_seconds=read.number("WEBHOOK_MAX_AGE_SECONDS", 300, int, 1, 86400),
+            local_jobs_dir=read.text("LOCAL_JOBS_DIR", ".local/jobs"),
+            local_job_events_url=read.url(
+                "LOCAL_JOB_EVENTS_URL",
+                "http://127.0.0.1:7071/runtime/webhooks/eventgrid?functionName=on_job_status_changed",
+            ),
+            local_job_events_key=Secret(read.text("LOCAL_JOB_EVENTS_KEY", "")),
+            notify_webhook_url=Secret(read.optional_url("NOTIFY_WEBHOOK_URL")),
+            public_base_url=read.url("PUBLIC_BASE_URL", "http://127.0.0.1:7071").rstrip("/"),
+        )
+        if settings.ml_backend == "local" and not settings.mlflow_webhook_secret:
+            raise SettingsError(
+                "MLFLOW_WEBHOOK_SECRET: required with ML_BACKEND=local "
+                "(the HMAC secret shared with the MLflow registry webhook)"
+            )
+        return settings
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]):
+        self.env = env
+
+    def _raw(self, name: str) -> str | None:
+        value = self.env.get(name)
+        return None if value is None or value.strip() == "" else value.strip()
+
+    def text(self, name: str, default: str) -> str:
+        return self._raw(name) or default
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
+        value = self.text(name, default)
+        if value not in allowed:
+            raise SettingsError(f"{name}: must be one of {', '.join(allowed)}; got {value!r}")
+        return value
+
+    def number(self, name: str, default: T, kind: Callable[[str], T], low: float, high: float) -> T:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise SettingsError(f"{name}: expected {kind.__name__}; got {raw!r}") from None
+        if not low <= value <= high:
+            raise SettingsError(f"{name}: must be between {low} and {high}; got {raw}")
+        return value
+
+    def container(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        valid = 3 <= len(value) <= 63 and value[0].isalnum() and "--" not in value
+        if not valid or not all(c.islower() or c.isdigit() or c == "-" for c in value):
+            raise SettingsError(
+                f"{name}: {value!r} is not a valid container name "
+                "(3-63 lowercase letters, digits and single dashes)"
+            )
+        return value
+
+    def url(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        if not value.startswith(("http://", "https://")):
+            raise SettingsError(f"{name}: expected an http(s) URL; got {value[:40]!r}")
+        return value
+
+    def optional_url(self, name: str) -> str:
+        return self.url(name, "") if self._raw(name) else ""
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings.from_env()

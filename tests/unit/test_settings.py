@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import pytest
+
+from shared.settings import Secret, Settings, SettingsError
+
+BASE = {"MLFLOW_WEBHOOK_SECRET": "s3cret"}
+
+
+def test_defaults_are_the_local_stack():
+    settings = Settings.from_env(BASE)
+    assert settings.ml_backend == "local"
+    assert settings.data_container == "data"
+    assert settings.mlflow_tracking_uri == "http://127.0.0.1:5000"
+
+
+@pytest.mark.parametrize("name,value", [
+    ("ML_BACKEND", "aws"),
+    ("TRAINING_QUIET_PERIOD_SECONDS", "soon"),
+    ("TRAINING_QUIET_PERIOD_SECONDS", "-1"),
+    ("MAX_DATA_FILE_BYTES", "0"),
+    ("MAX_NULL_SHARE", "1.5"),
+    ("DATA_CONTAINER", "Data_Files"),
+    ("MLFLOW_TRACKING_URI", "ftp://x"),
+    ("TRAINING_ALGORITHM", "xgboost"),
+])
+def test_a_bad_value_fails_fast_naming_the_variable(name, value):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({**BASE, name: value})
+
+
+def test_local_backend_needs_the_webhook_secret():
+    with pytest.raises(SettingsError, match="MLFLOW_WEBHOOK_SECRET"):
+        Settings.from_env({})
+
+
+def test_secrets_never_print():
+    settings = Settings.from_env({**BASE, "NOTIFY_WEBHOOK_URL": "https://hooks.example/abc?sig=xyz"})
+    text = repr(settings) + str(settings)
+    assert "s3cret" not in text and "sig=xyz" not in text and "Eby8" not in text
+    assert repr(Secret("x")) == "Secret('***')"
+
+
+def test_settings_are_frozen():
+    settings = Settings.from_env(BASE)
+    with pytest.raises(Exception):
+        settings.model_name = "other"
