@@ -1,0 +1,45 @@
+# The README's two commands: `make demo` (set-up + the whole loop) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: setup demo test up down lint bench clean
+
+setup: $(VENV)/.installed node_modules/.installed local.settings.json
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+local.settings.json: | $(VENV)/.installed
+	$(PY) -m devstack.local_settings
+
+demo: setup
+	$(PY) -m devstack.demo
+
+up: setup
+	$(PY) -m devstack.stack
+
+down:
+	$(PY) -m devstack.stack --down
+
+test: setup
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/lint-imports
+
+bench: setup
+	$(PY) bench/cold_start.py
+	$(PY) bench/loop.py
+
+clean:
+	rm -rf .local

@@ -1,0 +1,179 @@
+"""The whole local stack: Azurite, the MLflow server (with its registry webhook pointing at
+the app) and the local Functions host serving function_app.
+
+`python -m devstack.stack` (make up) runs it in the foreground until Ctrl-C;
+`python -m devstack.stack --down` (make down) stops a stack started elsewhere.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devstack.local_settings import load_values
+from devstack.processes import (
+    PYTHON,
+    REPO_ROOT,
+    ManagedProcess,
+    azurite_connection_string,
+    start_azurite,
+    start_mlflow,
+    start_process,
+)
+
+WEBHOOK_NAME = "retrain-service-model-registered"
+
+
+@dataclass(frozen=True)
+class Ports:
+    blob: int = 10000
+    queue: int = 10001
+    mlflow: int = 5000
+    host: int = 7071
+
+
+@dataclass
+class LocalStack:
+    root: Path
+    values: dict[str, str]
+    ports: Ports = Ports()
+    processes: list[ManagedProcess] = field(default_factory=list)
+
+    @property
+    def host_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.host}"
+
+    @property
+    def tracking_uri(self) -> str:
+        return f"http://127.0.0.1:{self.ports.mlflow}"
+
+    @property
+    def storage_connection(self) -> str:
+        return azurite_connection_string(self.ports.blob, self.ports.queue)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.root / "logs"
+
+    def app_env(self) -> dict[str, str]:
+        """The app settings, pointed at this stack's ports and folders."""
+        return {
+            **self.values,
+            "AzureWebJobsStorage": self.storage_connection,
+            "MLFLOW_TRACKING_URI": self.tracking_uri,
+            "LOCAL_JOBS_DIR": str(self.root / "jobs"),
+            "LOCAL_JOB_EVENTS_URL": f"{self.host_url}/runtime/webhooks/eventgrid?functionName=on_job_status_changed",
+            "PUBLIC_BASE_URL": self.host_url,
+        }
+
+    def start(self, step=lambda name: None) -> "LocalStack":
+        try:
+            step("azurite")
+            self._add(start_azurite(self.root / "azurite", self.log_dir, self.ports.blob, self.ports.queue)).wait_ready()
+            step("mlflow")
+            self._add(start_mlflow(self.root / "mlflow", self.log_dir, self.ports.mlflow)).wait_ready(120)
+            step("functions host")
+            host = start_process(
+                "functions-host",
+                [PYTHON, "-m", "devhost", "--app-dir", str(REPO_ROOT), "--port", str(self.ports.host)],
+                self.log_dir, env={**self.app_env(), "PYTHONUNBUFFERED": "1"},
+                ready_url=f"{self.host_url}/admin/host/status",
+            )
+            self._add(host).wait_ready(60)
+            step("mlflow webhook")
+            register_webhook(self.tracking_uri, f"{self.host_url}/api/mlflow/webhook", self.values["MLFLOW_WEBHOOK_SECRET"])
+        except BaseException:
+            self.stop()
+            raise
+        self._write_pids()
+        return self
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes.clear()
+        self._pid_file().unlink(missing_ok=True)
+
+    def failed(self) -> ManagedProcess | None:
+        return next((p for p in self.processes if not p.running()), None)
+
+    def _add(self, process: ManagedProcess) -> ManagedProcess:
+        self.processes.append(process)
+        return process
+
+    def _pid_file(self) -> Path:
+        return self.root / "stack.pids"
+
+    def _write_pids(self) -> None:
+        self._pid_file().write_text(json.dumps({p.name: p.process.pid for p in self.processes}))
+
+
+def register_webhook(tracking_uri: str, url: str, secret: str) -> None:
+    """Point the registry's model_version.created webhook at the app (create or update: idempotent)."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri)
+    existing = [w for w in client.list_webhooks() if w.name == WEBHOOK_NAME]
+    if existing:
+        client.update_webhook(existing[0].webhook_id, url=url, secret=secret, events=["model_version.created"], status="ACTIVE")
+    else:
+        client.create_webhook(WEBHOOK_NAME, url, events=["model_version.created"], secret=secret,
+                              description="Model registered → retraining service (plays Event Grid's role locally)")
+
+
+def stop_recorded_stack(root: Path) -> int:
+    pid_file = root / "stack.pids"
+    if not pid_file.exists():
+        print("no local stack is recorded as running")
+        return 0
+    for name, pid in json.loads(pid_file.read_text()).items():
+        try:
+            os.killpg(pid, signal.SIGTERM)
+            print(f"stopped {name} (pid {pid})")
+        except ProcessLookupError:
+            pass
+    pid_file.unlink()
+    return 0
+
+
+def default_stack() -> LocalStack:
+    return LocalStack(REPO_ROOT / ".local", load_values())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--down", action="store_true", help="stop a stack started by `make up`")
+    args = parser.parse_args(argv)
+    if args.down:
+        return stop_recorded_stack(REPO_ROOT / ".local")
+    stack = default_stack()
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    stack.start(step=lambda name: print(f"starting {name} ...", flush=True))
+    print(f"""
+local stack running (Ctrl-C stops everything):
+  functions host  {stack.host_url}   (function key: local.settings.json LOCAL_HOST_FUNCTION_KEY)
+  mlflow          {stack.tracking_uri}
+  azurite blob    http://127.0.0.1:{stack.ports.blob}/devstoreaccount1
+  logs            {stack.log_dir}
+""", flush=True)
+    try:
+        while True:
+            failed = stack.failed()
+            if failed:
+                print(f"{failed.name} exited; last log lines:\n{failed.log_tail()}", file=sys.stderr)
+                return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("stopping ...")
+        return 0
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
