@@ -60,6 +60,7 @@ class ManagedProcess:
     log_path: Path
     ready_url: str | None = None
     _log_file: object = field(default=None, repr=False)
+    stop_timeout: float = 10.0
 
     def wait_ready(self, timeout: float = 60.0) -> "ManagedProcess":
         deadline = time.monotonic() + timeout
@@ -84,7 +85,8 @@ class ManagedProcess:
     def running(self) -> bool:
         return self.process.poll() is None
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float | None = None) -> None:
+        timeout = self.stop_timeout if timeout is None else timeout
         if self.process.poll() is None:
             _signal_group(self.process, signal.SIGTERM)
             try:
@@ -156,10 +158,13 @@ def start_azurite(data_dir: Path, log_dir: Path, blob_port: int = 10000, queue_p
         "--queueHost", "127.0.0.1", "--queuePort", str(queue_port),
         "--tableHost", "127.0.0.1", "--tablePort", "0",
     ]
-    return start_process(
+    process = start_process(
         "azurite", args, log_dir,
         ready_url=f"http://127.0.0.1:{blob_port}/{AZURITE_ACCOUNT}?comp=list",
     )
+    # Azurite's graceful stop waits for every client keep-alive connection to close.
+    process.stop_timeout = 3.0
+    return process
 
 
 def mlflow_server_env(webhook_encryption_key: str) -> dict[str, str]:

@@ -66,15 +66,15 @@ class BlobDocumentStore:
 
     def create(self, key: str, doc: dict) -> str:
         try:
-            result = self.container.upload_blob(key, _encode(doc), overwrite=False, content_settings=_JSON)
+            result = self.container.get_blob_client(key).upload_blob(_encode(doc), overwrite=False, content_settings=_JSON)
         except ResourceExistsError:
             raise DocumentExists(key) from None
         return result["etag"]
 
     def replace(self, key: str, doc: dict, etag: str) -> str:
         try:
-            result = self.container.upload_blob(
-                key, _encode(doc), overwrite=True, content_settings=_JSON,
+            result = self.container.get_blob_client(key).upload_blob(
+                _encode(doc), overwrite=True, content_settings=_JSON,
                 etag=etag, match_condition=MatchConditions.IfNotModified,
             )
         except (ResourceModifiedError, ResourceNotFoundError):
