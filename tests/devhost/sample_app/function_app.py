@@ -1,0 +1,75 @@
+"""A tiny function app used only by the devhost tests: one function per trigger kind.
+
+Each non-HTTP function appends a JSON line to the file named by SAMPLE_RECORD_FILE.
+"""
+import json
+import logging
+import os
+
+import azure.functions as func
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+
+def record(kind: str, **data) -> None:
+    with open(os.environ["SAMPLE_RECORD_FILE"], "a", encoding="utf-8") as f:
+        f.write(json.dumps({"kind": kind, **data}) + "\n")
+
+
+@app.route(route="hello/{name:alpha}", methods=["GET"])
+def hello(req: func.HttpRequest) -> func.HttpResponse:
+    logging.info("saying hello")
+    payload = {"name": req.route_params["name"], "q": req.params.get("q"), "url": req.url}
+    return func.HttpResponse(json.dumps(payload), mimetype="application/json", headers={"X-Sample": "1"})
+
+
+@app.route(route="items/{id:int}/{*rest}", methods=["GET", "POST"], auth_level=func.AuthLevel.FUNCTION)
+def items(req: func.HttpRequest) -> func.HttpResponse:
+    payload = {"id": req.route_params.get("id"), "rest": req.route_params.get("rest"),
+               "method": req.method, "body": req.get_body().decode()}
+    return func.HttpResponse(json.dumps(payload), status_code=201, mimetype="application/json")
+
+
+@app.route(route="opt/{x?}")
+def optional(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse(req.route_params.get("x", "none"))
+
+
+@app.route(route="admin-only", auth_level=func.AuthLevel.ADMIN)
+def admin_only(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse("admin ok")
+
+
+@app.route(route="boom")
+def boom(req: func.HttpRequest) -> func.HttpResponse:
+    raise RuntimeError("secret internal detail")
+
+
+@app.route(route="async")
+async def async_route(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse("async ok")
+
+
+@app.event_grid_trigger(arg_name="event")
+def on_event(event: func.EventGridEvent) -> None:
+    data = event.get_json()
+    record("eventgrid", id=event.id, type=event.event_type, subject=event.subject, topic=event.topic,
+           time=event.event_time.isoformat() if event.event_time else None, data=data)
+    if isinstance(data, dict) and data.get("fail"):
+        raise ValueError("asked to fail")
+
+
+@app.timer_trigger(schedule="%SAMPLE_TIMER_SCHEDULE%", arg_name="timer", run_on_startup=False)
+def tick(timer: func.TimerRequest) -> None:
+    record("timer", past_due=timer.past_due)
+
+
+@app.blob_trigger(arg_name="blob", path="%SAMPLE_CONTAINER%/incoming/{name}",
+                  connection="AzureWebJobsStorage", source=func.BlobSource.EVENT_GRID)
+def on_blob(blob: func.InputStream) -> None:
+    first = blob.read(4)
+    content = first + blob.read()
+    record("blob", name=blob.name, length=blob.length, content=content.decode(),
+           is_stream=isinstance(blob, func.InputStream), etag=(blob.blob_properties or {}).get("ETag"))
+    if content.startswith(b"fail"):
+        raise RuntimeError("bad blob")
