@@ -1,0 +1,1 @@
+"""Training job of the diabetes classifier (see README.md)."""
