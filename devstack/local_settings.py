@@ -12,16 +12,23 @@ SAMPLE = REPO_ROOT / "local.settings.sample.json"
 SETTINGS = REPO_ROOT / "local.settings.json"
 
 
+def generated_values(**overrides: str) -> dict[str, str]:
+    """The sample's values with fresh secrets in place of its <generated> placeholders."""
+    values = {k: str(v) for k, v in json.loads(SAMPLE.read_text())["Values"].items()}
+    master = secrets.token_urlsafe(24)
+    for name, value in values.items():
+        if value == "<generated:master>":
+            values[name] = master
+        elif value == "<generated>":
+            values[name] = secrets.token_urlsafe(24)
+    return {**values, **overrides}
+
+
 def ensure_local_settings(path: Path = SETTINGS) -> Path:
     if path.exists():
         return path
     sample = json.loads(SAMPLE.read_text())
-    master = secrets.token_urlsafe(24)
-    for name, value in sample["Values"].items():
-        if value == "<generated:master>":
-            sample["Values"][name] = master
-        elif value == "<generated>":
-            sample["Values"][name] = secrets.token_urlsafe(24)
+    sample["Values"] = generated_values()
     path.write_text(json.dumps(sample, indent=2) + "\n")
     return path
 

@@ -1,24 +1,16 @@
 from __future__ import annotations
 
-import json
-import secrets
-
 import pytest
 
 from devstack.client import ApiClient
-from devstack.local_settings import SAMPLE
+from devstack.local_settings import generated_values
 from devstack.processes import free_port
 from devstack.stack import LocalStack, Ports
 
 
 def stack_values(**overrides: str) -> dict[str, str]:
-    values = {k: str(v) for k, v in json.loads(SAMPLE.read_text())["Values"].items()}
-    master = secrets.token_urlsafe(16)
-    for name, value in values.items():
-        if value.startswith("<generated"):
-            values[name] = master if value == "<generated:master>" else secrets.token_urlsafe(16)
-    values.update(TRAINING_QUIET_PERIOD_SECONDS="2", TRAINING_ALGORITHM="logistic_regression", **overrides)
-    return values
+    defaults = {"TRAINING_QUIET_PERIOD_SECONDS": "2", "TRAINING_ALGORITHM": "logistic_regression"}
+    return generated_values(**{**defaults, **overrides})
 
 
 @pytest.fixture(scope="session")
