@@ -173,6 +173,9 @@ def mlflow_server_env(webhook_encryption_key: str) -> dict[str, str]:
         "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
         "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
         "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        # The server caches its webhook list (60 s by default): a webhook registered or
+        # re-keyed after the first model event would otherwise be ignored for a minute.
+        "MLFLOW_WEBHOOK_CACHE_TTL": "1",
     }
 
 

@@ -46,9 +46,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 if __package__:  # imported as training.train (tests)
-    from .profile import build_profile
-else:  # run as a script from training/ (Azure ML `code: .`): the sibling module, not the stdlib's profile
-    from profile import build_profile  # type: ignore[no-redef]
+    from .baseline_profile import build_profile
+else:  # run as a script from training/ (Azure ML `code: .`)
+    from baseline_profile import build_profile  # type: ignore[no-redef]
 
 LABEL = "Diabetic"
 ID_COLUMNS = ("PatientID",)

@@ -1,4 +1,4 @@
-"""training/profile.py: the per-feature baseline profile."""
+"""training/baseline_profile.py: the per-feature baseline profile."""
 from __future__ import annotations
 
 import json
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.profile import bin_counts, bin_edges, build_profile, reference_sample
+from training.baseline_profile import bin_counts, bin_edges, build_profile, reference_sample
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = ROOT / "data" / "diabetes-dev.csv"
@@ -94,7 +94,7 @@ def test_real_data_profile_is_compact_json():
 
 def test_needs_only_pandas_and_numpy():
     code = (
-        "import sys; import training.profile; "
+        "import sys; import training.baseline_profile; "
         "heavy = {'sklearn', 'mlflow', 'matplotlib', 'scipy'} & {m.split('.')[0] for m in sys.modules}; "
         "print(sorted(heavy))"
     )
