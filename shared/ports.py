@@ -112,7 +112,8 @@ class Notification:
     title: str
     text: str
     facts: dict = field(default_factory=dict)
-    links: dict = field(default_factory=dict)
+    links: dict = field(default_factory=dict)  # button label → URL (Approve / Reject / Details)
+    table: tuple = ()  # rows of cells; the first row is the header (e.g. metric | candidate | champion)
 
 
 class Notifier(Protocol):
@@ -120,3 +121,72 @@ class Notifier(Protocol):
 
     def notify(self, notification: Notification) -> None:
         """Best effort: must not raise for delivery failures (they are logged)."""
+
+
+# --- Online endpoints (Azure ML managed online endpoints: named deployments, traffic weights) ---
+
+@dataclass(frozen=True)
+class DeploymentInfo:
+    name: str
+    model_name: str
+    model_version: str
+    state: str  # "Creating" | "Succeeded" | "Failed" | "Deleting" (Azure ML provisioning states)
+
+
+@dataclass(frozen=True)
+class EndpointInfo:
+    name: str
+    scoring_uri: str
+    traffic: dict  # deployment name → percent of live traffic (sums to 0 or 100)
+    mirror_traffic: dict  # at most one deployment, at most 50 percent
+    deployments: tuple[DeploymentInfo, ...] = ()
+
+    def deployment(self, name: str) -> DeploymentInfo | None:
+        return next((d for d in self.deployments if d.name == name), None)
+
+
+@dataclass(frozen=True)
+class ScoringResult:
+    status: int
+    body: object  # parsed JSON when the response was JSON, else the text
+    latency_ms: float
+
+
+class OnlineEndpoints(Protocol):
+    """An online endpoint with named deployments of registered models and a traffic split.
+
+    Names follow Azure's rules (3-32 characters, a letter first, letters/digits/dashes);
+    at most 20 deployments per endpoint. Every call raises PlatformError naming the step
+    that failed; InvalidInput for a request Azure would refuse (bad name, traffic sum, ...).
+    """
+
+    def ensure_endpoint(self, endpoint: str) -> EndpointInfo:
+        """Create the endpoint if missing; return its current state."""
+
+    def get_endpoint(self, endpoint: str) -> EndpointInfo:
+        """Current deployments and traffic; NotFound if the endpoint does not exist."""
+
+    def create_or_update_deployment(self, endpoint: str, deployment: str, model_name: str,
+                                    model_version: str, timeout_seconds: float = 600) -> DeploymentInfo:
+        """Deploy that model version under that name, at 0% traffic when new; wait until it answers."""
+
+    def delete_deployment(self, endpoint: str, deployment: str) -> None:
+        """Remove a deployment; a no-op when absent; Conflict while it has live or mirrored traffic."""
+
+    def set_traffic(self, endpoint: str, traffic: dict, mirror_traffic: dict | None = None) -> EndpointInfo:
+        """Replace the live traffic split (and the mirror split when given) in one update."""
+
+    def invoke(self, endpoint: str, body: dict, deployment: str | None = None,
+               timeout_seconds: float = 30) -> ScoringResult:
+        """POST a scoring request (Azure ML MLflow body: {"input_data": {"columns", "index", "data"}}),
+        to one named deployment when `deployment` is given, else split by live traffic."""
+
+
+class AuditLog(Protocol):
+    """Append-only record of decisions: entries are added, never rewritten."""
+
+    def append(self, entry: dict) -> None:
+        """Add one entry (who, when, what, evidence)."""
+
+    def read(self, limit: int = 100) -> list[dict]:
+        """The newest `limit` entries, newest first."""
