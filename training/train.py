@@ -346,6 +346,15 @@ def in_azure_ml() -> bool:
     return bool(os.environ.get("MLFLOW_RUN_ID"))
 
 
+def log_heldout(X_test: pd.DataFrame, y_test: pd.Series) -> None:
+    """The held-out split as `evaluation/heldout.csv`: the quality gate scores the candidate
+    and the champion on these rows, which the candidate never saw."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "heldout.csv"
+        X_test.assign(**{LABEL: y_test.values}).to_csv(path, index=False)
+        mlflow.log_artifact(str(path), artifact_path="evaluation")
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     dataset = load_data(args.data)
     validate(dataset.frame)
@@ -384,6 +393,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log_plots(y_test, predictions, scores, metrics["auc"])
         log_json(manifest, "training_set.json")
         log_json(profile, "baseline_profile.json")
+        log_heldout(X_test, y_test)
         mlflow.sklearn.log_model(
             model,
             name="model",

@@ -100,6 +100,9 @@ def test_artifacts(trained, tracking_uri, tmp_path):
     assert profile["features"]["Age"]["dtype"] == "int64"
     assert profile["features"]["BMI"]["dtype"] == "float64"
     assert (local / "baseline_profile.json").stat().st_size < 100_000
+    heldout = (local / "evaluation" / "heldout.csv").read_text().splitlines()
+    assert heldout[0].endswith(",Diabetic") and "PatientID" not in heldout[0]
+    assert len(heldout) == 1 + 180  # the 30% held-out split of 600 rows
 
 
 def test_registered_model_loads_and_predicts_its_input_example(trained, monkeypatch):
