@@ -25,11 +25,13 @@ def generated_values(**overrides: str) -> dict[str, str]:
 
 
 def ensure_local_settings(path: Path = SETTINGS) -> Path:
-    if path.exists():
-        return path
+    """Create the file from the sample, or add the settings a newer sample introduced (keeping yours)."""
     sample = json.loads(SAMPLE.read_text())
-    sample["Values"] = generated_values()
-    path.write_text(json.dumps(sample, indent=2) + "\n")
+    current = json.loads(path.read_text()) if path.exists() else {**sample, "Values": {}}
+    missing = {k: v for k, v in generated_values().items() if k not in current["Values"]}
+    if missing or not path.exists():
+        current["Values"].update(missing)
+        path.write_text(json.dumps(current, indent=2) + "\n")
     return path
 
 

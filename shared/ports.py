@@ -105,6 +105,13 @@ class MLPlatform(Protocol):
     def get_model_version(self, name: str, version: str) -> ModelVersionInfo:
         """A registered model version with its tags and its run's metrics."""
 
+    def evaluate_models(self, model_name: str, versions: list[str], data_from_version: str) -> dict[str, dict]:
+        """Score each version on the held-out rows that `data_from_version`'s training run logged:
+        {version: {"auc": .., "accuracy": .., "precision": .., "recall": .., "f1": .., "rows": n}}."""
+
+    def get_input_example(self, model_name: str, version: str) -> tuple[list[str], list[list]]:
+        """The input example logged with the model: (columns, rows)."""
+
 
 @dataclass(frozen=True)
 class Notification:

@@ -11,6 +11,7 @@ T = TypeVar("T")
 
 ML_BACKENDS = ("local",)  # "azure" arrives with the Azure ML adapter
 ALGORITHMS = ("gradient_boosting", "logistic_regression", "random_forest")
+GATE_METRICS = ("auc", "accuracy", "f1", "precision", "recall")
 
 
 class SettingsError(ValueError):
@@ -52,7 +53,20 @@ class Settings:
     local_job_events_url: str
     local_job_events_key: Secret
     notify_webhook_url: Secret
+    teams_webhook_url: Secret
     public_base_url: str
+    endpoint_name: str
+    gate_metric: str
+    gate_min_value: float
+    gate_max_drop: float
+    smoke_max_latency_ms: float
+    approval_ttl_hours: float
+    approval_reminder_hours: float
+    approval_signing_key: Secret
+    promotion_mirror_percent: int
+    local_endpoints_dir: str
+    local_endpoint_url: str
+    local_endpoint_key: Secret
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -80,13 +94,33 @@ class Settings:
             ),
             local_job_events_key=Secret(read.text("LOCAL_JOB_EVENTS_KEY", "")),
             notify_webhook_url=Secret(read.optional_url("NOTIFY_WEBHOOK_URL")),
+            teams_webhook_url=Secret(read.optional_url("TEAMS_WEBHOOK_URL")),
             public_base_url=read.url("PUBLIC_BASE_URL", "http://127.0.0.1:7071").rstrip("/"),
+            endpoint_name=read.resource_name("ENDPOINT_NAME", "diabetes-endpoint"),
+            gate_metric=read.choice("GATE_METRIC", GATE_METRICS, "auc"),
+            gate_min_value=read.number("GATE_MIN_VALUE", 0.75, float, 0, 1),
+            gate_max_drop=read.number("GATE_MAX_DROP", 0.02, float, 0, 1),
+            smoke_max_latency_ms=read.number("SMOKE_MAX_LATENCY_MS", 2000.0, float, 1, 600_000),
+            approval_ttl_hours=read.number("APPROVAL_TTL_HOURS", 72.0, float, 0.001, 24 * 90),
+            approval_reminder_hours=read.number("APPROVAL_REMINDER_HOURS", 12.0, float, 0, 24 * 90),
+            approval_signing_key=Secret(read.text("APPROVAL_SIGNING_KEY", "")),
+            promotion_mirror_percent=read.number("PROMOTION_MIRROR_PERCENT", 0, int, 0, 50),
+            local_endpoints_dir=read.text("LOCAL_ENDPOINTS_DIR", ".local/endpoints"),
+            local_endpoint_url=read.url("LOCAL_ENDPOINT_URL", "http://127.0.0.1:5001").rstrip("/"),
+            local_endpoint_key=Secret(read.text("LOCAL_ENDPOINT_KEY", "")),
         )
         if settings.ml_backend == "local" and not settings.mlflow_webhook_secret:
             raise SettingsError(
                 "MLFLOW_WEBHOOK_SECRET: required with ML_BACKEND=local "
                 "(the HMAC secret shared with the MLflow registry webhook)"
             )
+        if len(settings.approval_signing_key.value) < 16:
+            raise SettingsError(
+                "APPROVAL_SIGNING_KEY: required, at least 16 characters "
+                "(the HMAC key of the signed approve/reject links)"
+            )
+        if settings.ml_backend == "local" and not settings.local_endpoint_key:
+            raise SettingsError("LOCAL_ENDPOINT_KEY: required with ML_BACKEND=local (the local endpoint's key)")
         return settings
 
 
@@ -127,6 +161,14 @@ class _Reader:
                 f"{name}: {value!r} is not a valid container name "
                 "(3-63 lowercase letters, digits and single dashes)"
             )
+        return value
+
+    def resource_name(self, name: str, default: str) -> str:
+        """Azure ML endpoint names: 3-32 characters, a letter first, letters, digits and dashes."""
+        value = self.text(name, default)
+        valid = 3 <= len(value) <= 32 and value[0].isalpha() and not value.endswith("-")
+        if not valid or not all(c.isascii() and (c.isalnum() or c == "-") for c in value):
+            raise SettingsError(f"{name}: {value!r} is not a valid endpoint name (3-32 letters, digits, dashes; a letter first)")
         return value
 
     def url(self, name: str, default: str) -> str:

@@ -55,3 +55,54 @@ def _version(value, where: str) -> str:
     if not text.isdigit() or int(text) < 1:
         raise InvalidInput(f"{where}: expected a positive integer version; got {value!r}")
     return str(int(text))
+
+
+MODEL_REGISTERED = "Microsoft.MachineLearningServices.ModelRegistered"
+
+
+def parse_model_registered_event(event: dict) -> ModelRegistered | None:
+    """An Event Grid (or CloudEvents) ModelRegistered event → ModelRegistered; None for other event types.
+
+    Both spellings of the data keys occur: PascalCase with an integer version (the docs) and
+    camelCase with a string version (SDK test payloads). The subject `models/<name>:<version>`
+    fills in what the data lacks.
+    """
+    if not isinstance(event, dict):
+        raise InvalidInput("event must be a JSON object")
+    event_type = event.get("eventType") or event.get("type")
+    if not isinstance(event_type, str):
+        raise InvalidInput("event has no eventType (Event Grid) or type (CloudEvents)")
+    if event_type != MODEL_REGISTERED:
+        return None
+    data = event.get("data")
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{MODEL_REGISTERED}: 'data' must be an object")
+    subject_name, subject_version = _subject_model(event.get("subject"))
+    name = _first(data, "ModelName", "modelName") or subject_name
+    version = _first(data, "ModelVersion", "modelVersion") or subject_version
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput(f"{MODEL_REGISTERED}: data.ModelName (or modelName) is required")
+    tags = _first(data, "ModelTags", "modelTags") or {}
+    if not isinstance(tags, dict):
+        raise InvalidInput(f"{MODEL_REGISTERED}: data.ModelTags must be an object")
+    event_id = event.get("id")
+    if not isinstance(event_id, str) or not event_id:
+        raise InvalidInput("event has no id")
+    return ModelRegistered(
+        model_name=name.strip(),
+        version=_version(version, f"{MODEL_REGISTERED} data.ModelVersion"),
+        source="eventgrid",
+        delivery_id=event_id,
+        tags={str(k): str(v) for k, v in tags.items()},
+    )
+
+
+def _first(data: dict, *keys: str):
+    return next((data[k] for k in keys if data.get(k) not in (None, "")), None)
+
+
+def _subject_model(subject) -> tuple[str | None, str | None]:
+    if isinstance(subject, str) and subject.startswith("models/") and ":" in subject:
+        name, _, version = subject[len("models/"):].rpartition(":")
+        return name or None, version or None
+    return None, None

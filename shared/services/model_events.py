@@ -6,7 +6,8 @@ import time
 from dataclasses import dataclass
 
 from shared.domain.clock import iso, utc_now
-from shared.domain.event_parsing import parse_json_object, parse_mlflow_webhook
+from shared.domain.errors import InvalidInput
+from shared.domain.event_parsing import parse_json_object, parse_mlflow_webhook, parse_model_registered_event
 from shared.domain.models import ModelRegistered, model_version_key
 from shared.domain.signatures import verify_mlflow_signature
 from shared.ports import DocumentExists, DocumentStore
@@ -14,7 +15,7 @@ from shared.services.training import TrainingService
 
 log = logging.getLogger(__name__)
 
-RECORDED, DUPLICATE, IGNORED = "recorded", "duplicate", "ignored"
+RECORDED, DUPLICATE, IGNORED, MALFORMED = "recorded", "duplicate", "ignored", "malformed"
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,9 @@ class EventOutcome:
 class ModelEvents:
     """Records each registered version of the configured model once, whatever the delivery path."""
 
-    def __init__(self, documents: DocumentStore, training: TrainingService, model_name: str, webhook_secret: str, max_age_seconds: int):
+    def __init__(self, documents: DocumentStore, training: TrainingService, model_name: str, webhook_secret: str,
+                 max_age_seconds: int, pipeline=None):
+        self.pipeline = pipeline  # CandidatePipeline: takes each recorded version on towards production
         self.documents = documents
         self.training = training
         self.model_name = model_name
@@ -48,6 +51,21 @@ class ModelEvents:
             return EventOutcome(IGNORED, f"event {payload.get('entity')}.{payload.get('action')} is not acted on")
         return self.record_registered(event)
 
+    def receive_event_grid(self, event: dict) -> EventOutcome:
+        """Azure ML's ModelRegistered from Event Grid. A malformed event is kept (never dropped
+        silently) and acknowledged: redelivering it could not make it valid."""
+        try:
+            parsed = parse_model_registered_event(event)
+        except InvalidInput as error:
+            key = f"events/malformed/{iso(utc_now())}-{str(event.get('id', 'no-id'))[:64]}"
+            self.documents.create(key, {"reason": error.message, "event": event})
+            log.warning("malformed ModelRegistered event kept as %s: %s", key, error.message)
+            return EventOutcome(MALFORMED, error.message)
+        if parsed is None:
+            log.info("event %s of type %s acknowledged and ignored", event.get("id"), event.get("eventType"))
+            return EventOutcome(IGNORED, f"event type {event.get('eventType')!r} is not acted on")
+        return self.record_registered(parsed)
+
     def record_registered(self, event: ModelRegistered) -> EventOutcome:
         if event.model_name != self.model_name:
             log.info("model %s v%s registered; ignored (this service handles %s)", event.model_name, event.version, self.model_name)
@@ -55,13 +73,23 @@ class ModelEvents:
         record = {**event.to_dict(), "received_at": iso(utc_now())}
         try:
             self.documents.create(model_version_key(event.model_name, event.version), record)
+            outcome = RECORDED
         except DocumentExists:
-            return EventOutcome(DUPLICATE, "already recorded", event.model_name, event.version)
+            outcome = DUPLICATE
+        if outcome == RECORDED:
+            self._link_job(event)
+            log.info("model %s v%s registered (via %s)", event.model_name, event.version, event.source)
+        if self.pipeline is None:
+            return EventOutcome(outcome, "model version recorded", event.model_name, event.version)
+        # Also on a duplicate: the pipeline's own record makes this a no-op when it already ran,
+        # and resumes it when a crash came between recording the event and starting it.
+        candidate = self.pipeline.handle_registered(event)
+        return EventOutcome(outcome, f"candidate {candidate.status}", event.model_name, event.version)
+
+    def _link_job(self, event: ModelRegistered) -> None:
         job_name = event.tags.get("job_name")
         if job_name and self.documents.get(f"jobs/{job_name}"):
             self.training.record_model_version(job_name, event.version, event.run_id)
-        log.info("model %s v%s registered (via %s)", event.model_name, event.version, event.source)
-        return EventOutcome(RECORDED, "model version recorded", event.model_name, event.version)
 
     def list_registered(self) -> list[dict]:
         return [v.doc for v in self.documents.list(f"models/{self.model_name}/")]

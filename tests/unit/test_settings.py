@@ -4,7 +4,7 @@ import pytest
 
 from shared.settings import Secret, Settings, SettingsError
 
-BASE = {"MLFLOW_WEBHOOK_SECRET": "s3cret"}
+BASE = {"MLFLOW_WEBHOOK_SECRET": "s3cret", "APPROVAL_SIGNING_KEY": "k" * 32, "LOCAL_ENDPOINT_KEY": "endpoint-key"}
 
 
 def test_defaults_are_the_local_stack():
@@ -23,21 +23,26 @@ def test_defaults_are_the_local_stack():
     ("DATA_CONTAINER", "Data_Files"),
     ("MLFLOW_TRACKING_URI", "ftp://x"),
     ("TRAINING_ALGORITHM", "xgboost"),
+    ("ENDPOINT_NAME", "9-starts-with-digit"),
+    ("GATE_METRIC", "loss"),
+    ("PROMOTION_MIRROR_PERCENT", "60"),
+    ("APPROVAL_SIGNING_KEY", "short"),
 ])
 def test_a_bad_value_fails_fast_naming_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({**BASE, name: value})
 
 
-def test_local_backend_needs_the_webhook_secret():
-    with pytest.raises(SettingsError, match="MLFLOW_WEBHOOK_SECRET"):
-        Settings.from_env({})
+@pytest.mark.parametrize("missing", ["MLFLOW_WEBHOOK_SECRET", "APPROVAL_SIGNING_KEY", "LOCAL_ENDPOINT_KEY"])
+def test_required_secrets_are_named_when_missing(missing):
+    with pytest.raises(SettingsError, match=missing):
+        Settings.from_env({k: v for k, v in BASE.items() if k != missing})
 
 
 def test_secrets_never_print():
     settings = Settings.from_env({**BASE, "NOTIFY_WEBHOOK_URL": "https://hooks.example/abc?sig=xyz"})
     text = repr(settings) + str(settings)
-    assert "s3cret" not in text and "sig=xyz" not in text and "Eby8" not in text
+    assert "s3cret" not in text and "sig=xyz" not in text and "Eby8" not in text and "k" * 32 not in text
     assert repr(Secret("x")) == "Secret('***')"
 
 

@@ -93,6 +93,17 @@ class LocalMLPlatform:
         return ModelVersionInfo(name, str(model_version["version"]), run_id, model_version.get("source", ""), tags, metrics)
 
 
+    def evaluate_models(self, model_name: str, versions: list[str], data_from_version: str) -> dict[str, dict]:
+        from shared.adapters.local_ml.evaluation import evaluate_models
+
+        return evaluate_models(self.tracking_uri, model_name, versions, data_from_version)
+
+    def get_input_example(self, model_name: str, version: str) -> tuple[list[str], list[list]]:
+        from shared.adapters.local_ml.evaluation import input_example
+
+        return input_example(self.tracking_uri, model_name, version)
+
+
 def _write_status(job_dir: Path, status: dict) -> None:
     temporary = job_dir / "status.json.tmp"
     temporary.write_text(json.dumps(status, indent=2))

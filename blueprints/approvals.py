@@ -1,0 +1,100 @@
+"""Approvals: the JSON API (function key), the signed-link pages (anonymous + token), the sweeper."""
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from blueprints import review_pages
+from blueprints.http import http_errors, json_response
+from blueprints.requests import PRINCIPAL_HEADER, form_body, json_body, reviewer, text_field
+from shared.bootstrap import get_services
+from shared.domain.errors import DomainError, InvalidInput
+
+log = logging.getLogger(__name__)
+bp = func.Blueprint()
+
+
+@bp.route(route="approvals", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@http_errors
+def list_approvals(req: func.HttpRequest) -> func.HttpResponse:
+    approvals = get_services().approvals.list(req.params.get("status"))
+    return json_response({"approvals": [a.to_dict() for a in approvals], "count": len(approvals)})
+
+
+@bp.route(route="approvals/{id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@http_errors
+def get_approval(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(get_services().approvals.get(req.route_params["id"]).to_dict())
+
+
+@bp.route(route="approvals/{id}/{action}", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@http_errors
+def decide_approval(req: func.HttpRequest) -> func.HttpResponse:
+    fields = json_body(req, required=False)
+    approval = get_services().approvals.decide(
+        req.route_params["id"], req.route_params["action"], reviewer(req, fields), text_field(fields, "comment"), via="api",
+    )
+    return json_response(approval.to_dict())
+
+
+@bp.route(route="review/{id}/{action}", methods=["GET", "POST"], auth_level=func.AuthLevel.ANONYMOUS)
+def review_link(req: func.HttpRequest) -> func.HttpResponse:
+    """A GET (what chat previewers and scanners do) only shows the confirmation; its button POSTs."""
+    approval_id, action = req.route_params["id"], req.route_params["action"]
+    try:
+        if action not in ("approve", "reject"):
+            raise InvalidInput("unknown action")
+        approvals = get_services().approvals
+        if req.method == "GET":
+            token = req.params.get("token", "")
+            approval = approvals.check_link(approval_id, action, token)
+            if approval.status != "pending":
+                return review_pages.decided(approval)
+            return review_pages.confirmation(approval, action, token, req.headers.get(PRINCIPAL_HEADER))
+        fields = form_body(req)
+        token = fields.get("token") or req.params.get("token", "")
+        approval = approvals.decide(approval_id, action, reviewer(req, fields), text_field(fields, "comment"),
+                                    via="link", link_token=token)
+        return review_pages.decided(approval)
+    except DomainError as error:
+        return review_pages.problem(error.status, error.message)
+    except Exception:
+        log.exception("review link failed")
+        return review_pages.problem(500, "internal error")
+
+
+@bp.route(route="review/{id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def review_details(req: func.HttpRequest) -> func.HttpResponse:
+    try:
+        approval = get_services().approvals.check_link(req.route_params["id"], "view", req.params.get("token", ""))
+        return review_pages.page(f"{approval.model_name} v{approval.candidate_version}", review_pages.summary(approval))
+    except DomainError as error:
+        return review_pages.problem(error.status, error.message)
+    except Exception:
+        log.exception("review details failed")
+        return review_pages.problem(500, "internal error")
+
+
+@bp.route(route="rollback", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@http_errors
+def rollback(req: func.HttpRequest) -> func.HttpResponse:
+    fields = json_body(req, required=False)
+    production = get_services().approvals.rollback(reviewer(req, fields), text_field(fields, "comment"))
+    return json_response(production.to_dict())
+
+
+@bp.route(route="audit", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@http_errors
+def audit(req: func.HttpRequest) -> func.HttpResponse:
+    raw = req.params.get("limit", "100")
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise InvalidInput("limit must be an integer from 1 to 1000")
+    entries = get_services().approvals.audit_log(int(raw))
+    return json_response({"entries": entries, "count": len(entries)})
+
+
+@bp.timer_trigger(arg_name="timer", schedule="%APPROVAL_SWEEPER_SCHEDULE%", run_on_startup=False)
+def approval_sweeper(timer: func.TimerRequest) -> None:
+    report = get_services().approvals.sweep()
+    log.info("approval sweeper: %s", report.to_dict())

@@ -1,0 +1,49 @@
+"""Candidates: Azure ML's ModelRegistered events, the production record, and retries."""
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from blueprints.http import http_errors, json_response
+from shared.bootstrap import get_services
+from shared.domain.errors import InvalidInput
+
+log = logging.getLogger(__name__)
+bp = func.Blueprint()
+
+
+@bp.event_grid_trigger(arg_name="event")
+def on_model_registered(event: func.EventGridEvent) -> None:
+    """Event Grid (or CloudEvents) ModelRegistered → the same command as the MLflow webhook."""
+    envelope = {
+        "id": event.id, "subject": event.subject, "eventType": event.event_type,
+        "data": event.get_json(), "topic": event.topic,
+    }
+    outcome = get_services().model_events.receive_event_grid(envelope)
+    log.info("ModelRegistered %s: %s", event.id, outcome.to_dict())
+
+
+@bp.route(route="candidates", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@http_errors
+def list_candidates(req: func.HttpRequest) -> func.HttpResponse:
+    candidates = get_services().candidates.list()
+    return json_response({"candidates": [c.to_dict() for c in candidates], "count": len(candidates)})
+
+
+@bp.route(route="candidates/{name}/{version}/redeploy", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@http_errors
+def redeploy_candidate(req: func.HttpRequest) -> func.HttpResponse:
+    services = get_services()
+    name, version = req.route_params["name"], req.route_params["version"]
+    if name != services.settings.model_name:
+        raise InvalidInput(f"this service handles model {services.settings.model_name!r}, not {name!r}")
+    if not version.isdigit():
+        raise InvalidInput(f"version must be a positive integer; got {version!r}")
+    return json_response(services.candidates.redeploy(version).to_dict())
+
+
+@bp.route(route="production", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@http_errors
+def production(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(get_services().candidates.records.production().to_dict())

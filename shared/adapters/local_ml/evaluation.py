@@ -1,0 +1,78 @@
+"""Model evaluation for the quality gate, with MLflow + scikit-learn (imported here, on first use only)."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from shared.domain.errors import PlatformError
+
+LABEL = "Diabetic"
+
+
+def evaluate_models(tracking_uri: str, model_name: str, versions: list[str], data_from_version: str) -> dict[str, dict]:
+    import pandas as pd
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
+
+    heldout = pd.read_csv(_heldout_csv(tracking_uri, model_name, data_from_version))
+    features, labels = heldout.drop(columns=[LABEL]), heldout[LABEL]
+    results = {}
+    for version in versions:
+        model = _sklearn_model(tracking_uri, model_name, version)
+        predictions = model.predict(features)
+        scores = model.predict_proba(features)[:, 1]
+        results[version] = {
+            "auc": float(roc_auc_score(labels, scores)),
+            "accuracy": float(accuracy_score(labels, predictions)),
+            "precision": float(precision_score(labels, predictions, zero_division=0)),
+            "recall": float(recall_score(labels, predictions, zero_division=0)),
+            "f1": float(f1_score(labels, predictions, zero_division=0)),
+            "rows": int(len(heldout)),
+        }
+    return results
+
+
+def input_example(tracking_uri: str, model_name: str, version: str) -> tuple[list[str], list[list]]:
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri)
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            path = mlflow.artifacts.download_artifacts(f"models:/{model_name}/{version}/input_example.json", dst_path=tmp)
+        except Exception as error:  # noqa: BLE001 - MLflow raises several types for a missing artifact
+            raise PlatformError(f"model {model_name} v{version} has no input example ({error.__class__.__name__})") from None
+        example = json.loads(Path(path).read_text())
+    return list(example["columns"]), [list(row) for row in example["data"]]
+
+
+def _heldout_csv(tracking_uri: str, model_name: str, version: str) -> str:
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri)
+    run_id = client.get_model_version(model_name, version).run_id
+    if not run_id:
+        raise PlatformError(f"model {model_name} v{version} has no training run: nothing held out to evaluate on")
+    target = tempfile.mkdtemp(prefix="heldout-")
+    try:
+        return mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="evaluation/heldout.csv",
+                                                   dst_path=target, tracking_uri=tracking_uri)
+    except Exception as error:  # noqa: BLE001
+        raise PlatformError(f"run {run_id} of {model_name} v{version} logged no evaluation/heldout.csv "
+                            f"({error.__class__.__name__})") from None
+
+
+@lru_cache(maxsize=8)
+def _sklearn_model(tracking_uri: str, model_name: str, version: str):
+    """Registered versions are immutable: each is loaded once per process."""
+    import mlflow
+
+    # MLflow 3.17 refuses to deserialize sklearn models (skops included) unless this is set;
+    # these models come from our own registry.
+    os.environ.setdefault("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
+    mlflow.set_tracking_uri(tracking_uri)
+    try:
+        return mlflow.sklearn.load_model(f"models:/{model_name}/{version}")
+    except Exception as error:  # noqa: BLE001
+        raise PlatformError(f"could not load model {model_name} v{version} ({error.__class__.__name__}: {str(error)[:200]})") from None
