@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import threading
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 
 from shared.domain.training import COMPLETED, QUEUED, JobStatus
@@ -135,3 +137,124 @@ class FakeClock:
         from datetime import timedelta
 
         self.now += timedelta(**delta)
+
+
+class FakeOnlineEndpoints:
+    """The endpoint semantics that matter to the core: names, 0% deployments, traffic rules, failures on demand."""
+
+    def __init__(self):
+        from shared.ports import EndpointInfo  # noqa: F401
+
+        self.endpoints: dict[str, dict] = {}
+        self.fail: dict[str, Exception] = {}  # method name → error to raise
+        self.answers: dict[str, object] = {}  # deployment → body to answer
+        self.calls: list[tuple] = []
+        self.lock = threading.Lock()
+
+    def _maybe_fail(self, method):
+        if method in self.fail:
+            raise self.fail[method]
+
+    def ensure_endpoint(self, endpoint):
+        self._maybe_fail("ensure_endpoint")
+        self.endpoints.setdefault(endpoint, {"traffic": {}, "mirror": {}, "deployments": {}})
+        return self.get_endpoint(endpoint)
+
+    def get_endpoint(self, endpoint):
+        from shared.domain.errors import NotFound
+        from shared.ports import DeploymentInfo, EndpointInfo
+
+        if endpoint not in self.endpoints:
+            raise NotFound(endpoint)
+        state = self.endpoints[endpoint]
+        return EndpointInfo(endpoint, f"http://fake/{endpoint}/score", dict(state["traffic"]), dict(state["mirror"]),
+                            tuple(DeploymentInfo(n, m, v, "Succeeded") for n, (m, v) in state["deployments"].items()))
+
+    def create_or_update_deployment(self, endpoint, deployment, model_name, model_version, timeout_seconds=600):
+        from shared.domain.naming import validate_deployment_name
+        from shared.ports import DeploymentInfo
+
+        validate_deployment_name(deployment)
+        self._maybe_fail("create_or_update_deployment")
+        with self.lock:
+            self.calls.append(("deploy", deployment, model_version))
+            self.endpoints[endpoint]["deployments"][deployment] = (model_name, model_version)
+        return DeploymentInfo(deployment, model_name, model_version, "Succeeded")
+
+    def delete_deployment(self, endpoint, deployment):
+        from shared.domain.errors import Conflict
+
+        self._maybe_fail("delete_deployment")
+        state = self.endpoints.get(endpoint, {"traffic": {}, "mirror": {}, "deployments": {}})
+        if state["traffic"].get(deployment) or state["mirror"].get(deployment):
+            raise Conflict(f"{deployment} has traffic")
+        with self.lock:
+            self.calls.append(("delete", deployment))
+            state["deployments"].pop(deployment, None)
+
+    def set_traffic(self, endpoint, traffic, mirror_traffic=None):
+        from shared.domain.errors import InvalidInput
+
+        self._maybe_fail("set_traffic")
+        state = self.endpoints[endpoint]
+        if any(name not in state["deployments"] for name in list(traffic) + list(mirror_traffic or {})):
+            raise InvalidInput("unknown deployment")
+        if sum(traffic.values()) not in (0, 100):
+            raise InvalidInput("traffic must sum to 0 or 100")
+        with self.lock:
+            self.calls.append(("traffic", dict(traffic), dict(mirror_traffic or {})))
+            state["traffic"] = {k: v for k, v in traffic.items() if v}
+            if mirror_traffic is not None:
+                state["mirror"] = {k: v for k, v in mirror_traffic.items() if v}
+        return self.get_endpoint(endpoint)
+
+    def invoke(self, endpoint, body, deployment=None, timeout_seconds=30):
+        from shared.ports import ScoringResult
+
+        self._maybe_fail("invoke")
+        rows = len(body["input_data"]["data"])
+        answer = self.answers.get(deployment, [i % 2 for i in range(rows)])
+        return ScoringResult(200, answer, 3.0)
+
+
+class FakeDeliveryPlatform(FakeMLPlatform):
+    """Adds what the outer loop asks of the ML platform: evaluation and input examples."""
+
+    def __init__(self):
+        super().__init__()
+        self.scores: dict[str, dict] = {}  # version → metrics on any held-out data
+        self.evaluations: list[tuple] = []
+
+    def evaluate_models(self, model_name, versions, data_from_version):
+        self.evaluations.append((tuple(versions), data_from_version))
+        return {v: {**self.scores.get(v, {"auc": 0.9, "accuracy": 0.85}), "rows": 150} for v in versions}
+
+    def get_input_example(self, model_name, version):
+        return ["Pregnancies", "Age"], [[1, 30], [2, 40]]
+
+    def get_model_version(self, name, version):
+        return ModelVersionInfo(name, version, "run", "src", {"training_set_id": "abc", "training_set_batches": "1",
+                                                            "job_name": "train-1"}, {})
+
+
+class FakeAuditLog:
+    """Append-only: entries are stored as JSON, stamped with `recorded_at` if missing, never changed."""
+
+    def __init__(self, clock=None):
+        self.entries: list[dict] = []
+        self.lock = threading.Lock()
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+
+    def append(self, entry):
+        record = dict(entry)
+        if "recorded_at" not in record:
+            record["recorded_at"] = self.clock().isoformat()
+        record = json.loads(json.dumps(record, default=str))  # what the blob stores and gives back
+        with self.lock:
+            self.entries.append(record)
+
+    def read(self, limit=100):
+        if limit <= 0:
+            return []
+        with self.lock:
+            return copy.deepcopy(self.entries[::-1][:limit])
