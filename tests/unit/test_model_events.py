@@ -83,3 +83,39 @@ def test_registered_version_is_linked_to_its_job(world):
     world.model_events.receive_mlflow_webhook(*delivery(created(version="4", tags={"job_name": job.name})))
 
     assert world.training.get_job(job.name).model_version == "4"
+
+
+def eventgrid(data: dict, event_type="Microsoft.MachineLearningServices.ModelRegistered", subject="models/diabetes-classifier:5"):
+    return {"id": "e-1", "topic": "/subscriptions/x/workspaces/w", "subject": subject, "eventType": event_type,
+            "eventTime": "2026-11-22T12:00:00Z", "data": data, "dataVersion": "2", "metadataVersion": "1"}
+
+
+@pytest.mark.parametrize("data", [
+    {"ModelName": "diabetes-classifier", "ModelVersion": 5, "ModelTags": {"job_name": "j"}, "ModelProperties": {}},
+    {"modelName": "diabetes-classifier", "modelVersion": "5", "modelTags": {}, "modelProperties": {}},
+    {},  # name and version from the subject
+])
+def test_event_grid_model_registered_in_both_spellings(world, data):
+    assert world.model_events.receive_event_grid(eventgrid(data)).outcome == "recorded"
+    assert world.model_events.list_registered()[0]["version"] == "5"
+    assert world.model_events.list_registered()[0]["source"] == "eventgrid"
+
+
+def test_cloudevents_schema_is_accepted(world):
+    event = {"id": "c-1", "source": "/subscriptions/x", "subject": "models/diabetes-classifier:2", "specversion": "1.0",
+             "type": "Microsoft.MachineLearningServices.ModelRegistered", "data": {"modelName": "diabetes-classifier", "modelVersion": "2"}}
+    assert world.model_events.receive_event_grid(event).outcome == "recorded"
+
+
+def test_other_event_types_and_models_are_acknowledged_and_ignored(world):
+    assert world.model_events.receive_event_grid(eventgrid({}, event_type="Microsoft.MachineLearningServices.RunCompleted")).outcome == "ignored"
+    assert world.model_events.receive_event_grid(eventgrid({"ModelName": "other", "ModelVersion": 1})).outcome == "ignored"
+    assert world.model_events.list_registered() == []
+
+
+@pytest.mark.parametrize("data", [{"ModelName": "diabetes-classifier", "ModelVersion": "x"}, {"ModelName": 7, "ModelVersion": 1}])
+def test_malformed_event_grid_events_are_kept_not_dropped(world, data):
+    outcome = world.model_events.receive_event_grid(eventgrid(data, subject="no-subject"))
+    assert outcome.outcome == "malformed"
+    kept = world.documents.list("events/malformed/")
+    assert len(kept) == 1 and kept[0].doc["event"]["data"] == data
