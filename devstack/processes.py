@@ -205,3 +205,17 @@ def _fernet_key(data_dir: Path) -> str:
 
         key_file.write_text(Fernet.generate_key().decode())
     return key_file.read_text().strip()
+
+
+def start_endpoint_router(state_dir: Path, log_dir: Path, port: int, key: str) -> ManagedProcess:
+    """The local online endpoint: routes scoring requests to the deployments' MLflow scoring servers."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    process = start_process(
+        "endpoint-router",
+        [PYTHON, "-m", "shared.adapters.local_ml.endpoint_router", "--state-dir", str(state_dir), "--port", str(port)],
+        log_dir,
+        env={"LOCAL_ENDPOINT_KEY": key, "PYTHONPATH": str(REPO_ROOT)},
+        ready_url=f"http://127.0.0.1:{port}/health",
+    )
+    process.stop_timeout = 5.0
+    return process

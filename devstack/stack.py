@@ -22,6 +22,7 @@ from devstack.processes import (
     ManagedProcess,
     azurite_connection_string,
     start_azurite,
+    start_endpoint_router,
     start_mlflow,
     start_process,
 )
@@ -35,6 +36,7 @@ class Ports:
     queue: int = 10001
     mlflow: int = 5000
     host: int = 7071
+    endpoint: int = 5001
 
 
 @dataclass
@@ -69,7 +71,17 @@ class LocalStack:
             "LOCAL_JOBS_DIR": str(self.root / "jobs"),
             "LOCAL_JOB_EVENTS_URL": f"{self.host_url}/runtime/webhooks/eventgrid?functionName=on_job_status_changed",
             "PUBLIC_BASE_URL": self.host_url,
+            "LOCAL_ENDPOINTS_DIR": str(self.endpoints_dir),
+            "LOCAL_ENDPOINT_URL": self.endpoint_url,
         }
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.endpoint}"
+
+    @property
+    def endpoints_dir(self) -> Path:
+        return self.root / "endpoints"
 
     def start(self, step=lambda name: None) -> "LocalStack":
         try:
@@ -77,6 +89,9 @@ class LocalStack:
             self._add(start_azurite(self.root / "azurite", self.log_dir, self.ports.blob, self.ports.queue)).wait_ready()
             step("mlflow")
             self._add(start_mlflow(self.root / "mlflow", self.log_dir, self.ports.mlflow)).wait_ready(120)
+            step("endpoint router")
+            self._add(start_endpoint_router(self.endpoints_dir, self.log_dir, self.ports.endpoint,
+                                            self.values["LOCAL_ENDPOINT_KEY"])).wait_ready(30)
             step("functions host")
             host = start_process(
                 "functions-host",
@@ -97,6 +112,7 @@ class LocalStack:
         for process in reversed(self.processes):
             process.stop()
         self.processes.clear()
+        stop_deployments(self.endpoints_dir)
         self._pid_file().unlink(missing_ok=True)
 
     def failed(self) -> ManagedProcess | None:
@@ -126,6 +142,24 @@ def register_webhook(tracking_uri: str, url: str, secret: str) -> None:
                               description="Model registered → retraining service (plays Event Grid's role locally)")
 
 
+def stop_deployments(endpoints_dir: Path) -> list[str]:
+    """Stop the scoring servers the app started for its deployments (each leads its own process group)."""
+    stopped = []
+    for state_file in endpoints_dir.glob("*/endpoint.json"):
+        try:
+            deployments = json.loads(state_file.read_text()).get("deployments", {})
+        except (OSError, ValueError):
+            continue
+        for name, entry in deployments.items():
+            for pid in {entry.get("pid"), (entry.get("pending") or {}).get("pid")} - {None}:
+                try:
+                    os.killpg(int(pid), signal.SIGTERM)
+                    stopped.append(name)
+                except (ProcessLookupError, PermissionError, ValueError):
+                    pass
+    return stopped
+
+
 def stop_recorded_stack(root: Path) -> int:
     pid_file = root / "stack.pids"
     if not pid_file.exists():
@@ -138,6 +172,8 @@ def stop_recorded_stack(root: Path) -> int:
         except ProcessLookupError:
             pass
     pid_file.unlink()
+    for name in stop_deployments(root / "endpoints"):
+        print(f"stopped deployment {name}")
     return 0
 
 
@@ -158,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
 local stack running (Ctrl-C stops everything):
   functions host  {stack.host_url}   (function key: local.settings.json LOCAL_HOST_FUNCTION_KEY)
   mlflow          {stack.tracking_uri}
+  endpoint        {stack.endpoint_url}/endpoints/<ENDPOINT_NAME>/score   (Bearer LOCAL_ENDPOINT_KEY)
   azurite blob    http://127.0.0.1:{stack.ports.blob}/devstoreaccount1
   logs            {stack.log_dir}
 """, flush=True)
