@@ -255,9 +255,14 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The default listen backlog (5) resets connections under a burst of concurrent calls.
+    request_queue_size = 128
+
+
 def make_server(dispatcher: Dispatcher, port: int, host: str = "127.0.0.1",
                 max_body: int = MAX_BODY_BYTES) -> ThreadingHTTPServer:
     handler = type("Handler", (_Handler,), {"dispatcher": dispatcher, "max_body": max_body})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
+    server = _Server((host, port), handler)
     return server
