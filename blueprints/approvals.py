@@ -25,7 +25,7 @@ def list_approvals(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="approvals/{id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @http_errors
 def get_approval(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(get_services().approvals.get(req.route_params["id"]).to_dict())
+    return json_response(get_services().approvals.view(req.route_params["id"]))
 
 
 @bp.route(route="approvals/{id}/{action}", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)

@@ -1,19 +1,25 @@
-"""The main job on the local stack: a data file dropped into storage becomes a registered model.
+"""The main job on the local stack: a data file dropped into storage becomes the model in production.
 
-`make demo` runs it after setting everything up. It starts the stack, uploads
-data/diabetes-dev.csv, follows the file through validation, training and registration
-over the app's own HTTP API, prints each step with its time and a summary, then stops
+`make demo` runs it after setting everything up. On a fresh stack (in .local/demo) it uploads
+data/diabetes-dev.csv and follows it over the app's own HTTP API: validation, training,
+registration, quality gate, staging deployment, smoke test, approval request (its link
+printed), approval through the HTTP API, and predictions from the production endpoint for
+rows of diabetes-prod.csv. It prints each step with its time and a summary, then stops
 everything it started.
 """
 from __future__ import annotations
 
+import json
+import shutil
 import sys
 import time
+import urllib.request
 from datetime import datetime, timezone
 
 from devstack.client import ApiClient, upload_file, wait_for
 from devstack.processes import REPO_ROOT, port_is_open
-from devstack.stack import Ports, default_stack
+from devstack.stack import LocalStack, Ports
+from devstack.local_settings import load_values
 
 
 class Steps:
@@ -34,9 +40,11 @@ def main() -> int:
     if busy:
         print(f"ports {busy} are in use: is a stack already running? (`make down`)", file=sys.stderr)
         return 1
-    stack = default_stack()
+    root = REPO_ROOT / ".local" / "demo"
+    shutil.rmtree(root, ignore_errors=True)  # every demo starts from an empty registry and storage
+    stack = LocalStack(root, load_values())
     steps = Steps()
-    print("retraining service demo: new data file → validated → training job → registered model\n")
+    print("retraining service demo: new data → validated → trained → registered → gate → staging → approval → production\n")
     try:
         stack.start(step=lambda name: None)
         steps.done("local stack started", f"azurite, mlflow, functions host at {stack.host_url}")
@@ -71,8 +79,62 @@ def run_loop(stack, steps: Steps) -> int:
 
     version = wait_for("the model-registered webhook", lambda: _registered(api, job), 60)
     steps.done("model registered, webhook received", f"version {version['version']} via {version['source']}")
+
+    candidate = wait_for("the quality gate, staging deployment and smoke test",
+                         lambda: _candidate_settled(api, version["version"]), 180)
+    gate = candidate["gate"]
+    steps.done(f"quality gate {'passed' if gate.get('passed') else 'failed'}",
+               f"{gate.get('metric')} {gate.get('candidate', {}).get(gate.get('metric'), 0):.3f}, {gate.get('evaluated_on', '')}")
+    if candidate["status"] != "awaiting_approval":
+        print(f"candidate ended {candidate['status']}: {candidate['history'][-1]['detail']}")
+        return 1
+    smoke = candidate["smoke"]
+    steps.done("staging deployed, smoke test passed", f"{candidate['deployment']} at 0% traffic, "
+               f"{smoke['rows']} rows in {smoke['latency_ms']:.0f} ms")
+    approval = api.get_json(f"/api/approvals/{candidate['approval_id']}")
+    steps.done("approval requested", approval["id"])
+    print(f"      approve link (signed, single use): {approval['links']['Approve']}")
+
+    decided = api.request("POST", f"/api/approvals/{approval['id']}/approve",
+                          {"reviewer": "make-demo", "comment": "approved by the demo"})
+    if decided.status != 200:
+        print(f"approval failed: HTTP {decided.status} {decided.body[:300]!r}")
+        return 1
+    steps.done("approved through the HTTP API", "100% of live traffic to the candidate")
+
+    rows, labels, predictions = _score_production(stack)
+    steps.done("production endpoint answered", f"{len(predictions)} rows of diabetes-prod.csv")
     print_summary(stack, job, version, steps)
+    print("\nproduction predictions (diabetes-prod.csv)")
+    for row, label, prediction in zip(rows, labels, predictions):
+        print(f"  patient {row[0]:>8}  predicted {prediction}  actual {label}")
     return 0
+
+
+def _number(text: str):
+    return float(text) if "." in text else int(text)
+
+
+def _candidate_settled(api: ApiClient, version: str):
+    candidates = api.get_json("/api/candidates")["candidates"]
+    found = next((c for c in candidates if c["version"] == version), None)
+    return found if found and found["status"] not in ("received", "gating", "deploying") else None
+
+
+def _score_production(stack) -> tuple[list[list[str]], list[str], list[int]]:
+    lines = (REPO_ROOT / "data" / "diabetes-prod.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    rows = [line.split(",") for line in lines[1:9]]
+    features = [i for i, name in enumerate(header) if name not in ("PatientID", "Diabetic")]
+    body = {"input_data": {"columns": [header[i] for i in features], "index": list(range(len(rows))),
+                           "data": [[_number(row[i]) for i in features] for row in rows]}}
+    request = urllib.request.Request(
+        f"{stack.endpoint_url}/endpoints/{stack.values['ENDPOINT_NAME']}/score", json.dumps(body).encode(),
+        {"Content-Type": "application/json", "Authorization": f"Bearer {stack.values['LOCAL_ENDPOINT_KEY']}"},
+        method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        predictions = json.loads(response.read())
+    return rows, [row[header.index("Diabetic")] for row in rows], predictions
 
 
 def _batch(api: ApiClient, name: str):

@@ -22,7 +22,7 @@ from shared.domain.clock import iso
 from shared.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, PlatformError
 from shared.domain.links import token_fingerprint, verify_decision
 from shared.ports import Notification
-from shared.services.candidates import approval_notification
+from shared.services.candidates import approval_links, approval_notification
 from shared.services.delivery import DeliveryConfig, DeliveryPorts, Records
 from shared.services.documents import update_document
 
@@ -94,6 +94,12 @@ class ApprovalService:
         if not stored:
             raise NotFound(f"approval {approval_id!r} does not exist")
         return Approval.from_dict(stored.doc)
+
+    def view(self, approval_id: str) -> dict:
+        """The approval and, while it is pending, its signed decision links."""
+        approval = self.get(approval_id)
+        links = approval_links(self.config, approval) if approval.status == PENDING else {}
+        return {**approval.to_dict(), "links": links}
 
     def check_link(self, approval_id: str, action: str, token: str) -> Approval:
         """Verify a signed link without using it (the confirmation page): 401/403 when not valid."""
