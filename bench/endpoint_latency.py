@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from devstack.processes import PYTHON, free_port, start_mlflow  # noqa: E402
-from shared.adapters.local_ml.endpoint_router import start_endpoint_router  # noqa: E402
+from devstack.processes import start_endpoint_router  # noqa: E402
 from shared.adapters.local_ml.endpoints import LocalOnlineEndpoints  # noqa: E402
 
 MODEL = "bench-endpoint-model"

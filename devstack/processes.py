@@ -214,7 +214,7 @@ def start_endpoint_router(state_dir: Path, log_dir: Path, port: int, key: str) -
         "endpoint-router",
         [PYTHON, "-m", "shared.adapters.local_ml.endpoint_router", "--state-dir", str(state_dir), "--port", str(port)],
         log_dir,
-        env={"LOCAL_ENDPOINT_KEY": key, "PYTHONPATH": str(REPO_ROOT)},
+        env={"LOCAL_ENDPOINT_KEY": key, "PYTHONPATH": str(REPO_ROOT)},  # the router reads its key from the environment
         ready_url=f"http://127.0.0.1:{port}/health",
     )
     process.stop_timeout = 5.0

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from devstack.processes import free_port
-from shared.adapters.local_ml.endpoint_router import start_endpoint_router
+from devstack.processes import start_endpoint_router
 from shared.adapters.local_ml.endpoints import LocalOnlineEndpoints
 from shared.domain.errors import Conflict, InvalidInput, NotFound, PlatformError
 

@@ -399,23 +399,6 @@ def make_server(state_dir: Path, key: str, port: int, host: str = "127.0.0.1",
     return RouterServer((host, port), handler)
 
 
-def start_endpoint_router(state_dir: Path, log_dir: Path, port: int, key: str):
-    """The router as a managed process of the local stack (ready when GET /health answers);
-    the caller waits with `.wait_ready()` and stops it with `.stop()`."""
-    from devstack.processes import PYTHON, REPO_ROOT, start_process
-
-    Path(state_dir).mkdir(parents=True, exist_ok=True)
-    process = start_process(
-        "endpoint-router",
-        [PYTHON, "-m", "shared.adapters.local_ml.endpoint_router", "--state-dir", str(state_dir), "--port", str(port)],
-        Path(log_dir),
-        env={KEY_ENV: key, "PYTHONPATH": str(REPO_ROOT)},
-        ready_url=f"http://127.0.0.1:{port}/health",
-    )
-    process.stop_timeout = 5.0
-    return process
-
-
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
