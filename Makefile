@@ -40,6 +40,8 @@ lint: setup
 bench: setup
 	$(PY) bench/cold_start.py
 	$(PY) bench/loop.py
+	$(PY) bench/outer_loop.py
+	$(PY) bench/endpoint_latency.py
 
 clean:
 	rm -rf .local
