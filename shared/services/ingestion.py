@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 class IngestionConfig:
     quarantine_container: str
     contract: DataContract
+    train_on_new_data: bool = True  # else new data waits for a drift, performance or schedule trigger
 
 
 class DataIngestion:
@@ -85,10 +86,13 @@ class DataIngestion:
         return sorted(batches, key=lambda b: b.received_at)
 
     def _finish(self, batch: DataBatch) -> DataBatch:
-        """Accepted batches ask for training exactly once, even after a crash in between."""
+        """Accepted batches join the training data (and ask for training) exactly once, even after a crash."""
         if batch.status != ACCEPTED or batch.training_requested:
             return batch
-        self.training.request_training(batch.ref, reason=f"new data {batch.name}")
+        if self.config.train_on_new_data:
+            self.training.request_training(batch.ref, reason=f"new data {batch.name}")
+        else:
+            self.training.add_accepted(batch.ref)
 
         def mark(doc: dict | None) -> dict | None:
             if doc is None or doc.get("training_requested"):

@@ -46,36 +46,47 @@ class TrainingService:
         self.config = config
         self.clock = clock
 
-    def request_training(self, batch: BatchRef, reason: str) -> None:
-        """Add the batch to the accepted data and (re)start the quiet period; idempotent per batch."""
-        now = self.clock()
+    def add_accepted(self, batch: BatchRef) -> None:
+        """Add the batch to the accepted data (the training set of the next job); idempotent."""
 
-        def add_to_accepted(doc: dict | None) -> dict | None:
+        def add(doc: dict | None) -> dict | None:
             doc = doc or {"batches": []}
             if batch.to_dict() in doc["batches"]:
                 return None
             doc["batches"].append(batch.to_dict())
             return doc
 
+        update_document(self.documents, ACCEPTED_DATA_KEY, add)
+
+    def request_training(self, batch: BatchRef | None, reason: str) -> None:
+        """Ask for a job on all accepted data once the quiet period has passed (restarted by each
+        request); idempotent per batch. `batch` None: a request without new data (drift, schedule)."""
+        now = self.clock()
+        if batch is not None:
+            self.add_accepted(batch)
+
         def add_to_pending(doc: dict | None) -> dict | None:
-            doc = doc if doc and doc.get("batches") else _new_request(now)
-            if batch.to_dict() not in doc["batches"]:
+            doc = doc if doc and doc.get("open") else _new_request(now)
+            if batch is not None and batch.to_dict() in doc["batches"]:
+                return None
+            if batch is not None:
                 doc["batches"].append(batch.to_dict())
+            if reason not in doc["reasons"]:
                 doc["reasons"].append(reason)
             doc["due_at"] = iso(now + timedelta(seconds=self.config.quiet_period_seconds))
             return doc
 
-        update_document(self.documents, ACCEPTED_DATA_KEY, add_to_accepted)
         update_document(self.documents, PENDING_KEY, add_to_pending)
+
+    def pending_request(self) -> dict | None:
+        stored = self.documents.get(PENDING_KEY)
+        return stored.doc if stored and stored.doc.get("open") else None
 
     def submit_due_training(self) -> TrainingJob | None:
         """Submit one job on all accepted data once the quiet period has passed (timer-driven)."""
-        pending = self.documents.get(PENDING_KEY)
-        if not pending or not pending.doc.get("batches"):
+        request = self.pending_request()
+        if not request or parse_iso(request["due_at"]) > self.clock():
             return None
-        if parse_iso(pending.doc["due_at"]) > self.clock():
-            return None
-        request = pending.doc
         inputs = self.accepted_data()
         job = self._create_job_record(request["job_name"], inputs, "; ".join(request["reasons"]))
         self._submit(job, inputs)
@@ -181,7 +192,7 @@ class TrainingService:
                 return None
             remaining = [b for b in doc["batches"] if b not in included_dicts]
             if not remaining:
-                return {**doc, "batches": [], "closed_at": iso(now)}
+                return {**doc, "open": False, "closed_at": iso(now)}
             # Data accepted while we were submitting: it starts the next request.
             fresh = _new_request(now)
             fresh.update(batches=remaining, due_at=doc["due_at"], reasons=["data accepted during submission"])
@@ -206,6 +217,7 @@ def _new_request(now) -> dict:
         "request_id": request_id,
         "job_name": f"train-{now:%Y%m%d-%H%M%S}-{request_id[:6]}",
         "requested_at": iso(now),
+        "open": True,
         "batches": [],
         "reasons": [],
         "due_at": iso(now),

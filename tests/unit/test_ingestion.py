@@ -91,3 +91,16 @@ def test_a_crash_between_accept_and_training_request_is_repaired_on_redelivery(w
 
     assert batch.training_requested
     assert len(world.documents.get(PENDING_KEY).doc["batches"]) == 1
+
+
+def test_without_training_on_new_data_an_accepted_file_only_joins_the_training_data(world, dev_csv):
+    from dataclasses import replace
+
+    world.ingestion.config = replace(world.ingestion.config, train_on_new_data=False)
+    world.files.upload("data", "dev.csv", dev_csv)
+
+    batch = world.ingestion.handle_new_file("data", "dev.csv")
+
+    assert batch.status == ACCEPTED and batch.training_requested
+    assert world.training.pending_request() is None
+    assert [b.name for b in world.training.accepted_data()] == ["dev.csv"]

@@ -87,3 +87,17 @@ def test_terminal_status_never_regresses(world):
 
     assert late.status == COMPLETED
     assert late.model_version == "3"
+
+
+def test_a_request_without_new_data_trains_on_all_accepted_data(world):
+    world.training.add_accepted(ref("a.csv"))
+    world.training.add_accepted(ref("b.csv"))
+    assert world.training.submit_due_training() is None, "accepted data alone asks for nothing"
+
+    world.training.request_training(None, "data drift: BMI, Age")
+    world.clock.advance(seconds=11)
+    job = world.training.submit_due_training()
+
+    assert {b["name"] for b in job.batches} == {"a.csv", "b.csv"}
+    assert job.reason == "data drift: BMI, Age"
+    assert world.training.pending_request() is None
