@@ -6,7 +6,7 @@ from settings; unit tests use the in-memory fakes in `tests/fakes.py`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
+from typing import Iterable, Iterator, Protocol
 
 from shared.domain.batches import BatchRef
 from shared.domain.training import JobStatus
@@ -112,6 +112,12 @@ class MLPlatform(Protocol):
     def get_input_example(self, model_name: str, version: str) -> tuple[list[str], list[list]]:
         """The input example logged with the model: (columns, rows)."""
 
+    def get_baseline_profile(self, model_name: str, version: str) -> dict:
+        """The training-time baseline profile logged with that version (baseline_profile.json)."""
+
+    def score_data(self, model_name: str, version: str, csv_chunks: Iterable[bytes]) -> dict:
+        """Score a labelled CSV (streamed) with that version: {"auc", "accuracy", "f1", "precision", "recall", "rows"}."""
+
 
 @dataclass(frozen=True)
 class Notification:
@@ -197,3 +203,10 @@ class AuditLog(Protocol):
 
     def read(self, limit: int = 100) -> list[dict]:
         """The newest `limit` entries, newest first."""
+
+
+class WindowReader(Protocol):
+    """Reads a data file's bytes as column chunks for the drift accumulator (CSV or Parquet)."""
+
+    def columns(self, chunks: Iterable[bytes], file_format: str) -> Iterator[dict]:
+        """Yield {column name: array of values} for successive row chunks of the file."""

@@ -12,6 +12,7 @@ T = TypeVar("T")
 ML_BACKENDS = ("local",)  # "azure" arrives with the Azure ML adapter
 ALGORITHMS = ("gradient_boosting", "logistic_regression", "random_forest")
 GATE_METRICS = ("auc", "accuracy", "f1", "precision", "recall")
+RETRAIN_TRIGGERS = ("new_data", "drift", "performance", "schedule")
 
 
 class SettingsError(ValueError):
@@ -67,6 +68,13 @@ class Settings:
     local_endpoints_dir: str
     local_endpoint_url: str
     local_endpoint_key: Secret
+    retrain_triggers: frozenset
+    retrain_cooldown_hours: float
+    retrain_daily_cap: int
+    performance_drop_threshold: float
+    reports_container: str
+    drift_min_window_rows: int
+    drift_thresholds: dict  # overrides of the drift policy's defaults: psi_threshold, ks_threshold, js_threshold, drifted_share
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -108,6 +116,16 @@ class Settings:
             local_endpoints_dir=read.text("LOCAL_ENDPOINTS_DIR", ".local/endpoints"),
             local_endpoint_url=read.url("LOCAL_ENDPOINT_URL", "http://127.0.0.1:5001").rstrip("/"),
             local_endpoint_key=Secret(read.text("LOCAL_ENDPOINT_KEY", "")),
+            retrain_triggers=read.choices("RETRAIN_TRIGGERS", RETRAIN_TRIGGERS, "new_data,drift,performance"),
+            retrain_cooldown_hours=read.number("RETRAIN_COOLDOWN_HOURS", 6.0, float, 0, 24 * 30),
+            retrain_daily_cap=read.number("RETRAIN_DAILY_CAP", 3, int, 0, 1000),
+            performance_drop_threshold=read.number("PERFORMANCE_DROP_THRESHOLD", 0.05, float, 0, 1),
+            reports_container=read.container("REPORTS_CONTAINER", "reports"),
+            drift_min_window_rows=read.number("DRIFT_MIN_WINDOW_ROWS", 1000, int, 1, 10**9),
+            drift_thresholds=read.given_fractions({
+                "psi_threshold": "DRIFT_PSI_THRESHOLD", "ks_threshold": "DRIFT_KS_THRESHOLD",
+                "js_threshold": "DRIFT_JS_THRESHOLD", "drifted_share": "DRIFT_SHARE",
+            }),
         )
         if settings.ml_backend == "local" and not settings.mlflow_webhook_secret:
             raise SettingsError(
@@ -162,6 +180,21 @@ class _Reader:
                 "(3-63 lowercase letters, digits and single dashes)"
             )
         return value
+
+    def given_fractions(self, names: dict[str, str]) -> dict[str, float]:
+        """{field: value} for those of the variables that are set, each a number from 0 to 1."""
+        values = {field: self.number(name, None, float, 0, 1) for field, name in names.items()}
+        return {field: value for field, value in values.items() if value is not None}
+
+    def choices(self, name: str, allowed: tuple[str, ...], default: str) -> frozenset:
+        """A comma-separated subset of `allowed` (empty: none)."""
+        raw = self.env.get(name)
+        value = default if raw is None else raw
+        picked = frozenset(part.strip() for part in value.split(",") if part.strip())
+        unknown = sorted(picked - set(allowed))
+        if unknown:
+            raise SettingsError(f"{name}: unknown {', '.join(unknown)}; choose from {', '.join(allowed)}")
+        return picked
 
     def resource_name(self, name: str, default: str) -> str:
         """Azure ML endpoint names: 3-32 characters, a letter first, letters, digits and dashes."""

@@ -27,6 +27,8 @@ def test_defaults_are_the_local_stack():
     ("GATE_METRIC", "loss"),
     ("PROMOTION_MIRROR_PERCENT", "60"),
     ("APPROVAL_SIGNING_KEY", "short"),
+    ("RETRAIN_TRIGGERS", "new_data,whim"),
+    ("DRIFT_PSI_THRESHOLD", "2"),
 ])
 def test_a_bad_value_fails_fast_naming_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
@@ -50,3 +52,10 @@ def test_settings_are_frozen():
     settings = Settings.from_env(BASE)
     with pytest.raises(Exception):
         settings.model_name = "other"
+
+
+def test_retrain_triggers_and_drift_overrides():
+    settings = Settings.from_env({**BASE, "RETRAIN_TRIGGERS": "drift, schedule", "DRIFT_KS_THRESHOLD": "0.2"})
+    assert settings.retrain_triggers == {"drift", "schedule"}
+    assert settings.drift_thresholds == {"ks_threshold": 0.2}
+    assert Settings.from_env({**BASE, "RETRAIN_TRIGGERS": ""}).retrain_triggers == frozenset()

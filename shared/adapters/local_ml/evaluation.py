@@ -1,6 +1,7 @@
 """Model evaluation for the quality gate, with MLflow + scikit-learn (imported here, on first use only)."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -76,3 +77,70 @@ def _sklearn_model(tracking_uri: str, model_name: str, version: str):
         return mlflow.sklearn.load_model(f"models:/{model_name}/{version}")
     except Exception as error:  # noqa: BLE001
         raise PlatformError(f"could not load model {model_name} v{version} ({error.__class__.__name__}: {str(error)[:200]})") from None
+
+
+def baseline_profile(tracking_uri: str, model_name: str, version: str) -> dict:
+    return _cached_profile(tracking_uri, model_name, version)
+
+
+@lru_cache(maxsize=8)
+def _cached_profile(tracking_uri: str, model_name: str, version: str) -> dict:
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri)
+    run_id = client.get_model_version(model_name, version).run_id
+    if not run_id:
+        raise PlatformError(f"model {model_name} v{version} has no training run: no baseline profile")
+    try:
+        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="baseline_profile.json",
+                                                   dst_path=tempfile.mkdtemp(prefix="baseline-"), tracking_uri=tracking_uri)
+    except Exception as error:  # noqa: BLE001
+        raise PlatformError(f"run {run_id} logged no baseline_profile.json ({error.__class__.__name__})") from None
+    return json.loads(Path(path).read_text())
+
+
+def score_data(tracking_uri: str, model_name: str, version: str, csv_chunks) -> dict:
+    """Metrics of that version on a labelled CSV, read in chunks (bounded memory for the features)."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
+
+    model = _sklearn_model(tracking_uri, model_name, version)
+    labels, predictions, scores = [], [], []
+    stream = io.BufferedReader(_ChunkStream(iter(csv_chunks)), buffer_size=1 << 20)
+    for frame in pd.read_csv(stream, chunksize=200_000):
+        features = frame.drop(columns=[c for c in ("PatientID", LABEL) if c in frame.columns])
+        labels.append(frame[LABEL].to_numpy())
+        predictions.append(model.predict(features))
+        scores.append(model.predict_proba(features)[:, 1])
+    y, p, s = np.concatenate(labels), np.concatenate(predictions), np.concatenate(scores)
+    return {
+        "auc": float(roc_auc_score(y, s)) if len(set(y)) > 1 else float("nan"),
+        "accuracy": float(accuracy_score(y, p)),
+        "precision": float(precision_score(y, p, zero_division=0)),
+        "recall": float(recall_score(y, p, zero_division=0)),
+        "f1": float(f1_score(y, p, zero_division=0)),
+        "rows": int(len(y)),
+    }
+
+
+class _ChunkStream(io.RawIOBase):
+    """A readable raw stream over an iterator of byte chunks."""
+
+    def __init__(self, chunks):
+        self._chunks = chunks
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:
+        while not self._buffer:
+            try:
+                self._buffer = next(self._chunks)
+            except StopIteration:
+                return 0
+        size = min(len(target), len(self._buffer))
+        target[:size] = self._buffer[:size]
+        self._buffer = self._buffer[size:]
+        return size

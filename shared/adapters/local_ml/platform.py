@@ -103,6 +103,16 @@ class LocalMLPlatform:
 
         return input_example(self.tracking_uri, model_name, version)
 
+    def get_baseline_profile(self, model_name: str, version: str) -> dict:
+        from shared.adapters.local_ml.evaluation import baseline_profile
+
+        return baseline_profile(self.tracking_uri, model_name, version)
+
+    def score_data(self, model_name: str, version: str, csv_chunks) -> dict:
+        from shared.adapters.local_ml.evaluation import score_data
+
+        return score_data(self.tracking_uri, model_name, version, csv_chunks)
+
 
 def _write_status(job_dir: Path, status: dict) -> None:
     temporary = job_dir / "status.json.tmp"
