@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup demo test up down lint bench clean
+.PHONY: setup demo demo-drift test up down lint bench clean
 
 setup: $(VENV)/.installed node_modules/.installed local.settings.json
 
@@ -23,6 +23,9 @@ local.settings.json: | $(VENV)/.installed
 
 demo: setup
 	$(PY) -m devstack.demo
+
+demo-drift: setup
+	$(PY) -m devstack.demo_drift
 
 up: setup
 	$(PY) -m devstack.stack

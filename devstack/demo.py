@@ -28,10 +28,12 @@ class Steps:
         self.last = self.started
         self.rows: list[tuple[str, float]] = []
 
-    def done(self, name: str, detail: str = "") -> None:
+    def done(self, name: str, detail: str = "", took: float | None = None) -> None:
+        """Record a step; `took` when the app's own records time it better than our polling."""
         now = time.monotonic()
-        self.rows.append((name, now - self.last))
-        print(f"  [{now - self.started:6.1f}s] {name:<38} +{now - self.last:5.1f}s  {detail}", flush=True)
+        took = now - self.last if took is None else took
+        self.rows.append((name, took))
+        print(f"  [{now - self.started:6.1f}s] {name:<38} +{took:5.1f}s  {detail}", flush=True)
         self.last = now
 
 
@@ -83,14 +85,16 @@ def run_loop(stack, steps: Steps) -> int:
     candidate = wait_for("the quality gate, staging deployment and smoke test",
                          lambda: _candidate_settled(api, version["version"]), 180)
     gate = candidate["gate"]
+    at = {h["status"]: datetime.fromisoformat(h["at"]).timestamp() for h in candidate["history"]}
     steps.done(f"quality gate {'passed' if gate.get('passed') else 'failed'}",
-               f"{gate.get('metric')} {gate.get('candidate', {}).get(gate.get('metric'), 0):.3f}, {gate.get('evaluated_on', '')}")
+               f"{gate.get('metric')} {gate.get('candidate', {}).get(gate.get('metric'), 0):.3f}, {gate.get('evaluated_on', '')}",
+               took=at.get("deploying", at.get("gate_failed", 0)) - at.get("gating", 0))
     if candidate["status"] != "awaiting_approval":
         print(f"candidate ended {candidate['status']}: {candidate['history'][-1]['detail']}")
         return 1
     smoke = candidate["smoke"]
     steps.done("staging deployed, smoke test passed", f"{candidate['deployment']} at 0% traffic, "
-               f"{smoke['rows']} rows in {smoke['latency_ms']:.0f} ms")
+               f"{smoke['rows']} rows in {smoke['latency_ms']:.0f} ms", took=at["awaiting_approval"] - at["deploying"])
     approval = api.get_json(f"/api/approvals/{candidate['approval_id']}")
     steps.done("approval requested", approval["id"])
     print(f"      approve link (signed, single use): {approval['links']['Approve']}")
@@ -162,7 +166,7 @@ def print_summary(stack, job: dict, version: dict, steps: Steps) -> None:
     print(f"  model           {version['model_name']} version {version['version']}")
     print(f"  trained by      {job['name']} on {len(job['batches'])} data file(s), training set {job['training_set_id'][:12]}")
     print("  metrics         " + ", ".join(f"{k} {v:.3f}" for k, v in sorted(metrics.items())))
-    print(f"  total time      {sum(t for _, t in steps.rows):.1f}s")
+    print(f"  total time      {time.monotonic() - steps.started:.1f}s")
     print("\nwhere to look")
     print(f"  MLflow UI       {stack.tracking_uri}/#/models/{version['model_name']}  (while `make up` runs)")
     print(f"  status API      {stack.host_url}/api/data, /api/jobs, /api/models  (x-functions-key: LOCAL_HOST_FUNCTION_KEY)")

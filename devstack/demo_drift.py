@@ -1,0 +1,115 @@
+"""Drift demo on the local stack (`make demo-drift`): a shifted batch triggers retraining, an unshifted one nothing.
+
+On a fresh stack (.local/demo-drift) with RETRAIN_TRIGGERS=drift: trains and approves a first
+champion on diabetes-dev.csv, uploads an unshifted batch of diabetes-prod.csv (drift check: no
+drift, no job), then a batch with the classic course shift (Pregnancies +1, Age x1.2, BMI x1.1):
+drift check → drift → retraining → a new candidate awaiting approval. Prints each step with its
+time, the drift figures and the report's address, then stops everything it started.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import sys
+
+from devstack.client import ApiClient, upload_file, wait_for
+from devstack.demo import Steps
+from devstack.local_settings import load_values
+from devstack.processes import REPO_ROOT, port_is_open
+from devstack.stack import LocalStack, Ports
+
+OVERRIDES = {"RETRAIN_TRIGGERS": "drift", "TRAINING_QUIET_PERIOD_SECONDS": "2",
+             "DRIFT_CHECK_SCHEDULE": "0 0 0 1 1 *", "TRAINING_ALGORITHM": "gradient_boosting"}
+
+
+def prod_batch(start: int, rows: int, shifted: bool) -> bytes:
+    with open(REPO_ROOT / "data" / "diabetes-prod.csv", newline="") as handle:
+        reader = csv.DictReader(handle)
+        selected = [row for i, row in enumerate(reader) if start <= i < start + rows]
+    if shifted:
+        for row in selected:
+            row["Pregnancies"] = str(int(row["Pregnancies"]) + 1)
+            row["Age"] = str(round(int(row["Age"]) * 1.2))
+            row["BMI"] = f"{float(row['BMI']) * 1.1:.6f}"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(selected[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(selected)
+    return out.getvalue().encode()
+
+
+def main() -> int:
+    busy = [p for p in (Ports.blob, Ports.mlflow, Ports.host, Ports.endpoint) if port_is_open(p)]
+    if busy:
+        print(f"ports {busy} are in use: is a stack already running? (`make down`)", file=sys.stderr)
+        return 1
+    root = REPO_ROOT / ".local" / "demo-drift"
+    shutil.rmtree(root, ignore_errors=True)
+    stack = LocalStack(root, {**load_values(), **OVERRIDES})
+    steps = Steps()
+    print("drift demo: champion → unshifted batch (nothing) → shifted batch (drift → retraining → candidate)\n")
+    try:
+        stack.start()
+        steps.done("local stack started", f"RETRAIN_TRIGGERS={OVERRIDES['RETRAIN_TRIGGERS']}")
+        return run(stack, ApiClient(stack.host_url, stack.values["LOCAL_HOST_FUNCTION_KEY"]), steps)
+    except (TimeoutError, RuntimeError) as error:
+        print(f"\ndemo failed: {error}\nlogs: {stack.log_dir}", file=sys.stderr)
+        return 1
+    finally:
+        stack.stop()
+        print("\nstack stopped")
+
+
+def run(stack: LocalStack, api: ApiClient, steps: Steps) -> int:
+    upload_file(stack.storage_connection, "data", "dev/diabetes-dev.csv", (REPO_ROOT / "data" / "diabetes-dev.csv").read_bytes())
+    wait_for("dev data accepted", lambda: _file(api, "dev/diabetes-dev.csv"), 60)
+    api.request("POST", "/api/training/request", {"reason": "first model"})
+    champion = wait_for("the first candidate", lambda: _pending_approval(api), 240)
+    api.request("POST", f"/api/approvals/{champion['id']}/approve", {"reviewer": "demo-drift"})
+    steps.done("champion in production", f"v{champion['candidate_version']} trained on diabetes-dev.csv")
+
+    jobs_before = api.get_json("/api/jobs")["count"]
+    upload_file(stack.storage_connection, "data", "prod/unshifted.csv", prod_batch(0, 2000, shifted=False))
+    wait_for("unshifted batch accepted", lambda: _file(api, "prod/unshifted.csv"), 60)
+    check = api.request("POST", "/api/drift/check").json()
+    steps.done(f"unshifted batch: {check['verdict']}", _figures(check))
+    if check["verdict"] != "no_drift" or api.get_json("/api/jobs")["count"] != jobs_before or _pending_training(api):
+        print("the unshifted batch should have triggered nothing")
+        return 1
+    steps.done("nothing triggered", f"{jobs_before} job(s), no training request")
+
+    upload_file(stack.storage_connection, "data", "prod/shifted.csv", prod_batch(2000, 2000, shifted=True))
+    wait_for("shifted batch accepted", lambda: _file(api, "prod/shifted.csv"), 60)
+    check = api.request("POST", "/api/drift/check").json()
+    steps.done(f"shifted batch: {check['verdict']}", _figures(check))
+    print(f"      report: {check.get('report', {}).get('url')}")
+    if check["verdict"] != "drift":
+        return 1
+    steps.done("retraining requested", check["retraining"]["detail"])
+    candidate = wait_for("the retrained candidate", lambda: _pending_approval(api, after=champion["id"]), 300)
+    steps.done("new candidate awaits approval", f"v{candidate['candidate_version']} ({candidate['id']})")
+    print(f"      approve link: {candidate['links']['Approve']}")
+    return 0
+
+
+def _figures(check: dict) -> str:
+    drifted = ", ".join(check.get("drifted_features") or []) or "none"
+    return f"{check.get('rows', 0)} rows since the champion; drifted features: {drifted}"
+
+
+def _file(api: ApiClient, name: str):
+    return next((f for f in api.get_json("/api/data")["files"] if f["name"] == name and f["status"] == "accepted"), None)
+
+
+def _pending_training(api: ApiClient) -> bool:
+    return any(j["status"] in ("queued", "running") for j in api.get_json("/api/jobs")["jobs"])
+
+
+def _pending_approval(api: ApiClient, after: str | None = None):
+    pending = [a for a in api.get_json("/api/approvals?status=pending")["approvals"] if a["id"] != after]
+    return api.get_json(f"/api/approvals/{pending[0]['id']}") if pending else None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
