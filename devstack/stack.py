@@ -92,6 +92,9 @@ class LocalStack:
             step("endpoint router")
             self._add(start_endpoint_router(self.endpoints_dir, self.log_dir, self.ports.endpoint,
                                             self.values["LOCAL_ENDPOINT_KEY"])).wait_ready(30)
+            restored = self.restore_deployments()
+            if restored:
+                step(f"restored deployments {', '.join(restored)}")
             step("functions host")
             host = start_process(
                 "functions-host",
@@ -107,6 +110,22 @@ class LocalStack:
             raise
         self._write_pids()
         return self
+
+    def restore_deployments(self) -> list[str]:
+        """Restart the scoring servers of the deployments recorded before the last stop (as Azure keeps them)."""
+        from shared.adapters.local_ml.endpoints import LocalOnlineEndpoints
+
+        endpoints = LocalOnlineEndpoints(self.endpoints_dir, self.tracking_uri, self.endpoint_url,
+                                         self.values["LOCAL_ENDPOINT_KEY"])
+        restored = []
+        for state_file in sorted(self.endpoints_dir.glob("*/endpoint.json")):
+            endpoint = endpoints.get_endpoint(state_file.parent.name)
+            for deployment in endpoint.deployments:
+                if deployment.state != "Succeeded":
+                    endpoints.create_or_update_deployment(endpoint.name, deployment.name,
+                                                          deployment.model_name, deployment.model_version)
+                    restored.append(deployment.name)
+        return restored
 
     def stop(self) -> None:
         for process in reversed(self.processes):
