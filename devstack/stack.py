@@ -121,10 +121,14 @@ class LocalStack:
         for state_file in sorted(self.endpoints_dir.glob("*/endpoint.json")):
             endpoint = endpoints.get_endpoint(state_file.parent.name)
             for deployment in endpoint.deployments:
-                if deployment.state != "Succeeded":
+                if deployment.state == "Succeeded":
+                    continue
+                try:
                     endpoints.create_or_update_deployment(endpoint.name, deployment.name,
                                                           deployment.model_name, deployment.model_version)
                     restored.append(deployment.name)
+                except Exception as error:  # noqa: BLE001 - the sweeper reports what stays broken
+                    print(f"could not restore deployment {deployment.name}: {error}", file=sys.stderr)
         return restored
 
     def stop(self) -> None:
