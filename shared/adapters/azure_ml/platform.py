@@ -1,0 +1,319 @@
+"""MLPlatform on Azure ML: command jobs, data assets for lineage, the workspace model registry.
+
+Training data: each accepted file is a blob of the data container, which Azure ML reads
+through the datastore `config.data_datastore` (registered over that container), as
+`azureml://datastores/<datastore>/paths/<blob name>`. The data container also keeps files
+that were rejected (originals are never deleted), so the job must not read a whole folder:
+
+- lineage: one data asset version per training set, `<model>-training-set:<id[:16]>`,
+  type uri_folder over the batches' common folder, tagged with the training-set id and the
+  exact blob list (name, ETag, sha256); it is the job's `training_set` input (mode direct:
+  recorded in the job's lineage, nothing mounted);
+- the data itself: one `uri_file` input per batch (read-only mount); the command links them
+  into `training_data/<blob name>` and writes the manifest (ids + ETags) to
+  `training_set.json`, so train.py computes the same training-set id as the service.
+
+An MLTable data asset could hold the file list in one asset, but the SDK uploads its MLTable
+file through the workspace's storage (datastore secrets, blob upload) and fetches its JSON
+schema from the internet on every create; the per-file inputs need neither.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import posixpath
+import shlex
+
+from shared.adapters.azure_ml.config import AzureMLConfig
+from shared.adapters.azure_ml.errors import azure_step, translate
+from shared.domain.errors import Conflict, InvalidInput, NotFound, PlatformError
+from shared.domain.training import CANCELED, COMPLETED, FAILED, QUEUED, RUNNING, JobStatus
+from shared.ports import ModelVersionInfo, TrainingJobRequest
+
+log = logging.getLogger(__name__)
+
+# Azure ML job statuses → ours.
+_STATUS = {
+    "NotStarted": QUEUED, "Queued": QUEUED, "Preparing": QUEUED, "Starting": QUEUED,
+    "Provisioning": QUEUED,
+    "Running": RUNNING, "Finalizing": RUNNING, "CancelRequested": RUNNING,
+    "Completed": COMPLETED,
+    "Failed": FAILED, "NotResponding": FAILED,
+    "Canceled": CANCELED,
+}
+PARAMETER_FLAGS = {  # TrainingJobRequest.parameters → train.py flags (as the local runner)
+    "algorithm": "--algorithm",
+    "reg_rate": "--reg-rate",
+    "n_estimators": "--n-estimators",
+    "learning_rate": "--learning-rate",
+    "max_depth": "--max-depth",
+    "test_size": "--test-size",
+    "seed": "--seed",
+}
+DATA_DIR = "training_data"
+MANIFEST_FILE = "training_set.json"
+MAX_TAG_CHARS = 4000
+METRIC_TAG_PREFIX = "metric."
+
+
+class AzureMLPlatform:
+    """MLPlatform over an azure.ai.ml MLClient (built by `client.build_ml_client`)."""
+
+    def __init__(self, ml_client, settings: AzureMLConfig):
+        self._ml = ml_client
+        self.config = settings
+        self._tracking_uri: str | None = None
+
+    def __repr__(self) -> str:
+        c = self.config
+        return f"AzureMLPlatform(workspace={c.workspace!r}, resource_group={c.resource_group!r})"
+
+    # ---------------------------------------------------------------- jobs
+
+    def submit_training_job(self, request: TrainingJobRequest) -> str:
+        """Register the training set's data asset, then create the command job; idempotent by
+        job name (an existing job, or a 409 from a concurrent submit, returns the name)."""
+        if not request.inputs:
+            raise InvalidInput(f"training job {request.job_name!r} has no input files")
+        step = f"submit Azure ML training job {request.job_name!r}"
+        if self._job_exists(request.job_name, step):
+            log.info("%s: exists already", step)
+            return request.job_name
+        data_asset = self._register_training_set(request)
+        job = self.command_job(request, data_asset)
+        try:
+            with azure_step(step):
+                self._ml.jobs.create_or_update(job)
+        except Conflict:  # 409: a concurrent submit created it first: the same job
+            log.info("%s: created concurrently by another submit", step)
+            return request.job_name
+        log.info("%s: submitted", step)
+        return request.job_name
+
+    def _job_exists(self, name: str, step: str) -> bool:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            with azure_step(f"{step}: look up the job"):
+                try:
+                    self._ml.jobs.get(name)
+                    return True
+                except ResourceNotFoundError:
+                    return False
+        except NotFound:
+            return False
+
+    def data_asset_name(self, model_name: str) -> str:
+        return f"{model_name}-training-set"
+
+    def _register_training_set(self, request: TrainingJobRequest) -> str:
+        """`azureml:<model>-training-set:<id[:16]>`, created when missing (versions are immutable)."""
+        from azure.ai.ml.entities import Data
+        from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+
+        name, version = self.data_asset_name(request.model_name), request.training_set_id[:16]
+        step = f"register data asset {name}:{version} for training job {request.job_name!r}"
+        with azure_step(step):
+            try:
+                self._ml.data.get(name, version=version)
+                return f"azureml:{name}:{version}"
+            except ResourceNotFoundError:
+                pass
+            data = Data(
+                name=name, version=version, type="uri_folder",
+                path=self._datastore_uri(_common_folder([b.name for b in request.inputs]), folder=True),
+                description=(f"Training set {request.training_set_id} of {request.model_name}: "
+                             f"{len(request.inputs)} file(s) of container {request.inputs[0].container}"),
+                tags=_training_set_tags(request),
+            )
+            try:
+                self._ml.data.create_or_update(data)
+            except ResourceExistsError:
+                pass  # registered concurrently: same id, same content
+        return f"azureml:{name}:{version}"
+
+    def command_job(self, request: TrainingJobRequest, data_asset: str):
+        """The azure.ai.ml command job for `request` (see the module docstring)."""
+        from azure.ai.ml import Input, command
+
+        inputs: dict = {
+            "training_set": Input(type="uri_folder", path=data_asset, mode="direct"),
+            "model_name": request.model_name,
+        }
+        shell = [f"mkdir -p {DATA_DIR}"]
+        folders = sorted({posixpath.dirname(b.name) for b in request.inputs} - {""})
+        if folders:
+            shell.append("mkdir -p " + " ".join(shlex.quote(f"{DATA_DIR}/{f}") for f in folders))
+        for index, batch in enumerate(request.inputs):
+            key = f"batch_{index:03d}"
+            inputs[key] = Input(type="uri_file", path=self._datastore_uri(batch.name), mode="ro_mount")
+            shell.append(f"ln -s ${{{{inputs.{key}}}}} {shlex.quote(f'{DATA_DIR}/{batch.name}')}")
+        manifest = {"id": request.training_set_id,
+                    "batches": [{"name": b.name, "etag": b.etag, "sha256": b.sha256} for b in request.inputs]}
+        shell.append(f"printf '%s' {shlex.quote(json.dumps(manifest, separators=(',', ':')))} > {MANIFEST_FILE}")
+        train = [
+            "python train.py",
+            f"--data {DATA_DIR}",
+            "--model-name ${{inputs.model_name}}",
+            f"--training-set {MANIFEST_FILE}",
+            f"--job-name {shlex.quote(request.job_name)}",
+            f"--experiment {shlex.quote(request.experiment or self.config.experiment)}",
+        ]
+        for key, value in sorted(request.parameters.items()):
+            if key not in PARAMETER_FLAGS:
+                raise InvalidInput(f"training job {request.job_name!r}: unknown parameter {key!r} "
+                                   f"(known: {sorted(PARAMETER_FLAGS)})")
+            inputs[key] = value
+            train.append(f"{PARAMETER_FLAGS[key]} ${{{{inputs.{key}}}}}")
+        shell.append(" ".join(train))
+        return command(
+            name=request.job_name,
+            display_name=f"train {request.model_name} ({len(request.inputs)} file(s))",
+            description=f"Training set {request.training_set_id}",
+            experiment_name=request.experiment or self.config.experiment,
+            code=str(self.config.training_code_dir),
+            command=" && ".join(shell),
+            inputs=inputs,
+            environment=self._environment(),
+            compute=self.config.compute,
+            tags={"model_name": request.model_name, "training_set_id": request.training_set_id},
+        )
+
+    def _environment(self):
+        value = self.config.environment.strip()
+        if value.endswith((".yml", ".yaml")):
+            from azure.ai.ml.entities import Environment
+
+            conda = self.config.training_code_dir / value
+            return Environment(image=self.config.environment_image, conda_file=str(conda))
+        if "@" in value and value.startswith("azureml:"):
+            # The SDK resolves "<name>@<label>" but keeps an "azureml:" prefix in the name it looks up.
+            value = value[len("azureml:"):]
+        return value
+
+    def _datastore_uri(self, path: str, folder: bool = False) -> str:
+        path = path.strip("/")
+        suffix = f"{path}/" if folder and path else path
+        return f"azureml://datastores/{self.config.data_datastore}/paths/{suffix}"
+
+    def get_job(self, job_name: str) -> JobStatus:
+        """Status from the job; once completed, the model version tagged job_name=<job>.
+
+        Logs are not streamed (`jobs.stream` blocks until the job ends): the log tail names
+        the job's Studio page, where user_logs/std_log.txt is."""
+        step = f"get Azure ML job {job_name!r}"
+        with azure_step(step):
+            job = self._ml.jobs.get(job_name)
+        raw_status = getattr(job, "status", None)
+        azure_status = str(getattr(raw_status, "value", raw_status) or "")  # a str enum or a str
+        status = _STATUS.get(azure_status, RUNNING if azure_status else QUEUED)
+        studio = getattr(job, "studio_url", None) or ""
+        log_tail = (f"logs are not copied from Azure ML: see user_logs/std_log.txt of job {job_name} "
+                    f"in Azure ML studio {studio}").strip()
+        error = ""
+        if status == FAILED:
+            error = f"Azure ML job {job_name} ended with status {azure_status}; see its logs in Azure ML studio {studio}".strip()
+        elif status == CANCELED:
+            error = f"Azure ML job {job_name} was canceled"
+        model_version = run_id = None
+        metrics: dict = {}
+        if status == COMPLETED:
+            model_name = (getattr(job, "tags", None) or {}).get("model_name")
+            found = self._model_version_of_job(model_name, job_name) if model_name else None
+            run_id = job_name  # an Azure ML job's MLflow run id is the job name
+            if found is not None:
+                model_version, metrics = found.version, found.metrics
+        return JobStatus(job_name, status, log_tail=log_tail, error=error,
+                         model_version=model_version, run_id=run_id, metrics=metrics)
+
+    def _model_version_of_job(self, model_name: str, job_name: str) -> ModelVersionInfo | None:
+        step = f"find the {model_name} version registered by job {job_name!r}"
+        try:
+            with azure_step(step):
+                for model in self._ml.models.list(name=model_name):
+                    tags = model.tags or {}
+                    if tags.get("job_name") == job_name or getattr(model, "job_name", None) == job_name:
+                        return _model_info(model)
+        except NotFound:
+            return None
+        return None
+
+    # ------------------------------------------------------------ registry
+
+    def get_model_version(self, name: str, version: str) -> ModelVersionInfo:
+        """Tags and metrics as the version carries them: train.py tags each version with
+        `metric.<name>` (the held-out metrics of its run); run_id is the job name."""
+        with azure_step(f"get model {name} version {version} from Azure ML"):
+            model = self._ml.models.get(name=name, version=str(version))
+        return _model_info(model)
+
+    # ------------------------------------------ evaluation (MLflow, workspace tracking)
+
+    def tracking_uri(self) -> str:
+        """The workspace's MLflow tracking URI (azureml://...); needs azureml-mlflow installed to use."""
+        if self._tracking_uri is None:
+            with azure_step(f"get MLflow tracking URI of workspace {self.config.workspace!r}"):
+                uri = self._ml.workspaces.get(self.config.workspace).mlflow_tracking_uri
+            if not uri:
+                raise PlatformError(f"workspace {self.config.workspace!r} reports no MLflow tracking URI")
+            self._tracking_uri = uri
+        return self._tracking_uri
+
+    def evaluate_models(self, model_name: str, versions: list[str], data_from_version: str) -> dict[str, dict]:
+        from shared.adapters.local_ml.evaluation import evaluate_models
+
+        return evaluate_models(self._mlflow_ready_uri(), model_name, versions, data_from_version)
+
+    def get_input_example(self, model_name: str, version: str) -> tuple[list[str], list[list]]:
+        from shared.adapters.local_ml.evaluation import input_example
+
+        return input_example(self._mlflow_ready_uri(), model_name, version)
+
+    def _mlflow_ready_uri(self) -> str:
+        uri = self.tracking_uri()
+        try:
+            import azureml.mlflow  # noqa: F401 - registers the azureml:// tracking/registry stores
+        except ImportError:
+            raise PlatformError("evaluating Azure ML models needs the azureml-mlflow package "
+                                "(MLflow's azureml:// tracking store); it is not installed") from None
+        return uri
+
+
+# ----------------------------------------------------------------------- helpers
+
+
+def _model_info(model) -> ModelVersionInfo:
+    tags = dict(model.tags or {})
+    metrics = {}
+    for key, value in tags.items():
+        if key.startswith(METRIC_TAG_PREFIX):
+            try:
+                metrics[key[len(METRIC_TAG_PREFIX):]] = float(value)
+            except (TypeError, ValueError):
+                pass
+    run_id = getattr(model, "job_name", None) or tags.get("job_name") or None
+    return ModelVersionInfo(model.name, str(model.version), run_id, str(model.path or ""), tags, metrics)
+
+
+def _common_folder(names: list[str]) -> str:
+    folders = [posixpath.dirname(n) for n in names]
+    common = posixpath.commonpath(folders) if all(folders) else ""
+    return common
+
+
+def _training_set_tags(request: TrainingJobRequest) -> dict[str, str]:
+    files = json.dumps([{"name": b.name, "etag": b.etag, "sha256": b.sha256} for b in request.inputs],
+                       separators=(",", ":"))
+    tags = {
+        "training_set_id": request.training_set_id,
+        "model_name": request.model_name,
+        "container": request.inputs[0].container,
+        "files": str(len(request.inputs)),
+        "first_job": request.job_name,
+    }
+    if len(files) <= MAX_TAG_CHARS:
+        tags["batches"] = files
+    return tags
+
+
+__all__ = ["AzureMLPlatform", "translate"]
