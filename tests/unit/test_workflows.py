@@ -1,0 +1,184 @@
+"""The GitHub workflows: actionlint, plus structural facts read with yaml/json, and the app
+settings the code reads against the ones infra/main.bicep sets."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = ROOT / ".github" / "workflows"
+BICEP = ROOT / "infra" / "main.bicep"
+INFRA_README = ROOT / "infra" / "README.md"
+
+# Settings of the Azure backend (the Azure ML adapter reads them).
+AZURE_SETTINGS = {
+    "ML_BACKEND", "AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZUREML_WORKSPACE",
+    "AZUREML_COMPUTE", "AZUREML_ENVIRONMENT", "AZUREML_INSTANCE_TYPE", "AZUREML_INSTANCE_COUNT",
+    "AZUREML_DATASTORE",
+}
+
+
+def load(name: str) -> dict:
+    data = yaml.safe_load((WORKFLOWS / name).read_text())
+    # YAML 1.1 reads the key `on` as True
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def steps(workflow: dict) -> list[dict]:
+    return [s for job in workflow["jobs"].values() for s in job.get("steps", [])]
+
+
+def uses(workflow: dict) -> list[str]:
+    return [s["uses"] for s in steps(workflow) if "uses" in s]
+
+
+def actionlint_binary() -> str | None:
+    local = Path(sys.executable).parent / "actionlint"
+    return str(local) if local.exists() else shutil.which("actionlint")
+
+
+# ---------------------------------------------------------------- actionlint
+
+def test_actionlint_passes():
+    binary = actionlint_binary()
+    if binary is None:
+        pytest.skip("actionlint not installed (pip install -r requirements-lint.txt)")
+    result = subprocess.run([binary, "-color=false"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_requirements_lint_pins_a_wheel_with_the_binary():
+    lines = [l.strip() for l in (ROOT / "requirements-lint.txt").read_text().splitlines()
+             if l.strip() and not l.startswith("#")]
+    assert any(re.fullmatch(r"actionlint[\w-]*==[\d.]+", l) for l in lines), lines
+
+
+# ---------------------------------------------------------------- structure
+
+@pytest.mark.parametrize("name", ["ci.yml", "retrain-on-code-change.yml", "deploy.yml"])
+def test_actions_pinned_by_major_version_and_python_311(name):
+    workflow = load(name)
+    for ref in uses(workflow):
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", ref), f"{name}: {ref} is not pinned to a major version tag"
+    for step in steps(workflow):
+        if step.get("uses", "").startswith("actions/setup-python@"):
+            assert str(step["with"]["python-version"]) == "3.11"
+    assert workflow.get("permissions"), f"{name}: explicit least-privilege permissions"
+
+
+def test_ci_runs_make_test_and_lint():
+    ci = load("ci.yml")
+    assert {"push", "pull_request"} <= set(ci["on"])
+    runs = " ".join(s.get("run", "") for s in steps(ci))
+    assert "make test" in runs and "make lint" in runs
+    assert "requirements-lint.txt" in runs and "actionlint" in runs
+    node = [s for s in steps(ci) if s.get("uses", "").startswith("actions/setup-node@")]
+    assert node and all(str(s["with"]["node-version"]) == "20" for s in node)
+    assert ci["permissions"] == {"contents": "read"}
+
+
+def oidc_login(workflow: dict) -> dict:
+    logins = [s for s in steps(workflow) if s.get("uses", "").lower().startswith("azure/login@")]
+    assert len(logins) == 1
+    return logins[0]
+
+
+@pytest.mark.parametrize("name", ["retrain-on-code-change.yml", "deploy.yml"])
+def test_oidc_login_without_client_secret(name):
+    workflow = load(name)
+    assert workflow["permissions"].get("id-token") == "write"
+    login = oidc_login(workflow)["with"]
+    assert set(login) == {"client-id", "tenant-id", "subscription-id"}  # no creds / client-secret
+
+
+def test_retrain_on_training_code_change_submits_job_yml():
+    workflow = load("retrain-on-code-change.yml")
+    push = workflow["on"]["push"]
+    assert push["branches"] == ["main"] and push["paths"] == ["training/**"]
+    runs = "\n".join(s.get("run", "") for s in steps(workflow))
+    assert "az extension add --name ml" in runs
+    assert "az ml job create --file training/job.yml" in runs
+    assert "inputs.training_data.path=" in runs
+    assert "--label latest" in runs  # the newest version of the training-set data asset
+
+
+def test_deploy_uses_protected_production_environment():
+    workflow = load("deploy.yml")
+    assert "workflow_dispatch" in workflow["on"]
+    assert workflow["on"]["workflow_run"]["workflows"] == ["CI"]  # after CI
+    (job,) = workflow["jobs"].values()
+    env = job["environment"]
+    assert (env["name"] if isinstance(env, dict) else env) == "production"
+    publish = [s for s in job["steps"] if s.get("uses", "").startswith("Azure/functions-action@")]
+    assert publish and publish[0]["with"]["sku"] == "flexconsumption"
+    assert publish[0]["with"]["remote-build"] is True
+    runs = "\n".join(s.get("run", "") for s in job["steps"])
+    assert "infra/main.bicepparam" in runs and runs.count("az deployment group create") == 2
+
+
+# ---------------------------------------------------------------- app settings
+
+def settings_read_by_code() -> set[str]:
+    names = set(AZURE_SETTINGS)
+    source = (ROOT / "shared" / "settings.py").read_text()
+    names |= set(re.findall(r'read\.\w+\(\s*"([A-Za-z_][A-Za-z0-9_]*)"', source))
+    # every setting-like string literal (also those read through a mapping)
+    names |= set(re.findall(r'"([A-Z][A-Z0-9]*_[A-Z0-9_]+|AzureWebJobs\w+)"', source))
+    names |= binding_settings()
+    sample = json.loads((ROOT / "local.settings.sample.json").read_text())
+    names |= set(sample["Values"])
+    # Local backend only (the local ML platform, the local host): never set in Azure.
+    return {n for n in names if not n.startswith(("LOCAL_", "MLFLOW_"))}
+
+
+def binding_settings() -> set[str]:
+    """%NAME% expressions of the trigger bindings: the host resolves them from app settings."""
+    source = "\n".join(p.read_text() for p in (ROOT / "blueprints").glob("*.py"))
+    return set(re.findall(r'"[^"\n]*?%([A-Za-z_][A-Za-z0-9_]*)%', source))
+
+
+def bicep_app_settings() -> set[str]:
+    text = BICEP.read_text()
+    block = re.search(r"^var appSettings = \{\n(.*?)^\}", text, re.S | re.M)
+    assert block, "main.bicep: var appSettings = { ... } not found"
+    return set(re.findall(r"^\s+([A-Za-z_][A-Za-z0-9_]*):", block.group(1), re.M))
+
+
+def documented_not_set() -> set[str]:
+    """Settings infra/README.md lists under 'Settings not set in Azure' (optional or replaced)."""
+    text = INFRA_README.read_text()
+    section = re.search(r"^## Settings not set in Azure\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    assert section, "infra/README.md: section '## Settings not set in Azure' missing"
+    return set(re.findall(r"^\|\s*`([A-Za-z_][A-Za-z0-9_]*)`", section.group(1), re.M))
+
+
+def test_every_setting_the_code_reads_is_set_or_documented():
+    missing = settings_read_by_code() - bicep_app_settings() - documented_not_set()
+    assert not missing, f"set these in main.bicep appSettings or document them in infra/README.md: {sorted(missing)}"
+
+
+def test_settings_the_bindings_read_are_app_settings():
+    settings = bicep_app_settings()
+    assert {"TRAINING_SCHEDULER_SCHEDULE", "APPROVAL_SWEEPER_SCHEDULE", "DATA_CONTAINER"} <= binding_settings()
+    missing = binding_settings() - settings
+    assert not missing, f"bindings read these, so they must be app settings: {sorted(missing)}"
+    assert AZURE_SETTINGS <= settings
+    # identity-based host storage, never a connection string
+    assert "AzureWebJobsStorage__accountName" in settings and "AzureWebJobsStorage" not in settings
+    # Flex Consumption: the runtime lives in functionAppConfig, not in app settings
+    assert "FUNCTIONS_WORKER_RUNTIME" not in settings and "FUNCTIONS_EXTENSION_VERSION" not in settings
+
+
+def test_every_app_setting_is_documented_in_infra_readme():
+    text = INFRA_README.read_text()
+    undocumented = {s for s in bicep_app_settings() if f"`{s}`" not in text}
+    assert not undocumented, sorted(undocumented)
