@@ -32,9 +32,13 @@ print(json.dumps({{"seconds": elapsed, "functions": len(functions),
 EAGER = ("import azure.storage.blob, azure.identity, mlflow, sklearn.ensemble, pandas; "
          "import shared.adapters.blob_storage, shared.adapters.local_ml.platform")
 
+AZURE_ENV = {"ML_BACKEND": "azure", "AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000",
+             "AZURE_RESOURCE_GROUP": "rg", "AZUREML_WORKSPACE": "ws"}
+
 VARIANTS = {
-    "lazy (this app)": {"eager": "", "env": {}},
-    "eager-import baseline": {"eager": EAGER, "env": {}},
+    "lazy (this app), local": {"eager": "", "env": {"ML_BACKEND": "local"}},
+    "lazy (this app), azure": {"eager": "", "env": AZURE_ENV},
+    "eager-import baseline": {"eager": EAGER + "; import azure.ai.ml", "env": {}},
 }
 
 

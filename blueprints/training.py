@@ -6,6 +6,7 @@ import logging
 import azure.functions as func
 
 from blueprints.http import http_errors, json_response
+from blueprints.requests import json_body, text_field
 from shared.bootstrap import get_services
 from shared.domain.errors import NotFound
 from shared.domain.training import CANCELED, COMPLETED, FAILED, RUNNING
@@ -54,3 +55,13 @@ def list_jobs(req: func.HttpRequest) -> func.HttpResponse:
 @http_errors
 def get_job(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(get_services().training.get_job(req.route_params["name"]).to_dict())
+
+
+@bp.route(route="training/request", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@http_errors
+def request_training(req: func.HttpRequest) -> func.HttpResponse:
+    """Retrain now on all accepted data (after the quiet period), e.g. after a change of training code."""
+    reason = text_field(json_body(req, required=False), "reason", 500) or "requested over HTTP"
+    training = get_services().training
+    training.request_training(None, reason)
+    return json_response({"requested": True, "pending": training.pending_request()}, 202)

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from typing import Callable
 
 from shared.domain.data_contract import DIABETES_CONTRACT
+from shared.domain.drift import DriftPolicy
 from shared.domain.gate import GatePolicy
-from shared.ports import AuditLog, DocumentStore, FileStore, MLPlatform, Notifier, OnlineEndpoints
+from shared.ports import AuditLog, DocumentStore, FileStore, MLPlatform, Notifier, OnlineEndpoints, WindowReader
 from shared.services.approvals import ApprovalService
 from shared.services.candidates import CandidatePipeline
 from shared.services.delivery import DeliveryConfig, DeliveryPorts
 from shared.services.ingestion import DataIngestion, IngestionConfig
 from shared.services.model_events import ModelEvents
+from shared.services.monitoring import Monitoring, MonitoringConfig
 from shared.services.training import TrainingConfig, TrainingService
 from shared.settings import Settings, get_settings
 
@@ -30,33 +32,52 @@ class Services:
     model_events: ModelEvents
     candidates: CandidatePipeline
     approvals: ApprovalService
+    monitoring: Monitoring
 
 
-def _local_platform(settings: Settings) -> MLPlatform:
-    from shared.adapters.local_ml.platform import LocalMLPlatform
+def _local_backend(settings: Settings) -> tuple[MLPlatform, OnlineEndpoints]:
+    from shared.adapters.local_ml.endpoints import LocalOnlineEndpoints
+    from shared.adapters.local_ml.platform import REPO_ROOT, LocalMLPlatform
 
-    return LocalMLPlatform(
+    def local_path(path: str) -> str:
+        return path if path.startswith("/") else str(REPO_ROOT / path)
+
+    platform = LocalMLPlatform(
         jobs_dir=settings.local_jobs_dir,
         storage_connection=settings.storage_connection.value,
         tracking_uri=settings.mlflow_tracking_uri,
         events_url=settings.local_job_events_url,
         events_key=settings.local_job_events_key.value,
     )
+    endpoints = LocalOnlineEndpoints(local_path(settings.local_endpoints_dir), settings.mlflow_tracking_uri,
+                                     settings.local_endpoint_url, settings.local_endpoint_key.value)
+    return platform, endpoints
 
 
-def _local_endpoints(settings: Settings) -> OnlineEndpoints:
-    from shared.adapters.local_ml.endpoints import LocalOnlineEndpoints
-    from shared.adapters.local_ml.platform import REPO_ROOT
+def _azure_backend(settings: Settings) -> tuple[MLPlatform, OnlineEndpoints]:
+    from shared.adapters.azure_ml import AzureMLConfig, build_azure_ml
 
-    state_dir = settings.local_endpoints_dir
-    state_dir = state_dir if state_dir.startswith("/") else str(REPO_ROOT / state_dir)
-    return LocalOnlineEndpoints(state_dir, settings.mlflow_tracking_uri, settings.local_endpoint_url,
-                                settings.local_endpoint_key.value)
+    azure = settings.azure
+    return build_azure_ml(AzureMLConfig(
+        subscription_id=azure.subscription_id,
+        resource_group=azure.resource_group,
+        workspace=azure.workspace,
+        compute=azure.compute,
+        environment=azure.environment,
+        experiment=azure.experiment,
+        instance_type=azure.instance_type,
+        instance_count=azure.instance_count,
+        data_datastore=azure.datastore,
+        lro_timeout_seconds=azure.lro_timeout_seconds,
+    ))
 
 
-# One entry per backend: the ML platform (jobs, registry, evaluation) and its online endpoints.
-ML_PLATFORMS: dict[str, Callable[[Settings], MLPlatform]] = {"local": _local_platform}
-ONLINE_ENDPOINTS: dict[str, Callable[[Settings], OnlineEndpoints]] = {"local": _local_endpoints}
+# One entry per backend (chosen by ML_BACKEND): the ML platform (jobs, registry, evaluation)
+# and its online endpoints, built together because they share one client.
+BACKENDS: dict[str, Callable[[Settings], tuple[MLPlatform, OnlineEndpoints]]] = {
+    "local": _local_backend,
+    "azure": _azure_backend,
+}
 
 
 def _storage(settings: Settings) -> tuple[DocumentStore, FileStore, AuditLog]:
@@ -95,6 +116,28 @@ def delivery_config(settings: Settings) -> DeliveryConfig:
     )
 
 
+def monitoring_config(settings: Settings) -> MonitoringConfig:
+    policy = dataclasses.replace(DriftPolicy(), min_window_rows=settings.drift_min_window_rows,
+                                 **settings.drift_thresholds)
+    return MonitoringConfig(
+        model_name=settings.model_name,
+        policy=policy,
+        triggers=settings.retrain_triggers,
+        cooldown_hours=settings.retrain_cooldown_hours,
+        daily_cap=settings.retrain_daily_cap,
+        performance_metric=settings.gate_metric,
+        performance_drop=settings.performance_drop_threshold,
+        reports_container=settings.reports_container,
+        public_base_url=settings.public_base_url,
+    )
+
+
+def _window_reader() -> WindowReader:
+    from shared.adapters.window_reader import ColumnChunkReader
+
+    return ColumnChunkReader()
+
+
 def build_services(
     settings: Settings,
     documents: DocumentStore | None = None,
@@ -103,12 +146,14 @@ def build_services(
     notifier: Notifier | None = None,
     endpoints: OnlineEndpoints | None = None,
     audit: AuditLog | None = None,
+    reader: WindowReader | None = None,
 ) -> Services:
     """Wire the services; any port may be given (tests pass fakes), the rest come from settings."""
     if documents is None or files is None or audit is None:
         documents, files, audit = _storage(settings)
-    platform = platform or ML_PLATFORMS[settings.ml_backend](settings)
-    endpoints = endpoints or ONLINE_ENDPOINTS[settings.ml_backend](settings)
+    if platform is None or endpoints is None:
+        built_platform, built_endpoints = BACKENDS[settings.ml_backend](settings)
+        platform, endpoints = platform or built_platform, endpoints or built_endpoints
     notifier = notifier or _notifier(settings)
     training = TrainingService(
         documents, platform, notifier,
@@ -121,14 +166,18 @@ def build_services(
         max_null_share=settings.max_null_share,
         max_bytes=settings.max_data_file_bytes,
     )
+    monitoring = Monitoring(documents, files, platform, reader or _window_reader(), training, notifier,
+                            monitoring_config(settings))
     ingestion = DataIngestion(files, documents, notifier, training,
-                              IngestionConfig(settings.quarantine_container, contract))
+                              IngestionConfig(settings.quarantine_container, contract,
+                                              train_on_new_data="new_data" in settings.retrain_triggers),
+                              performance=monitoring)
     delivery_ports = DeliveryPorts(documents, files, platform, endpoints, notifier, audit)
     candidates = CandidatePipeline(delivery_ports, delivery_config(settings))
     approvals = ApprovalService(delivery_ports, delivery_config(settings))
     model_events = ModelEvents(documents, training, settings.model_name,
                                settings.mlflow_webhook_secret.value, settings.webhook_max_age_seconds, candidates)
-    return Services(settings, ingestion, training, model_events, candidates, approvals)
+    return Services(settings, ingestion, training, model_events, candidates, approvals, monitoring)
 
 
 _services: Services | None = None

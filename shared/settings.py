@@ -9,7 +9,7 @@ from typing import Callable, Mapping, TypeVar
 
 T = TypeVar("T")
 
-ML_BACKENDS = ("local",)  # "azure" arrives with the Azure ML adapter
+ML_BACKENDS = ("local", "azure")
 ALGORITHMS = ("gradient_boosting", "logistic_regression", "random_forest")
 GATE_METRICS = ("auc", "accuracy", "f1", "precision", "recall")
 RETRAIN_TRIGGERS = ("new_data", "drift", "performance", "schedule")
@@ -32,6 +32,22 @@ class Secret:
 
     def __bool__(self) -> bool:
         return bool(self.value)
+
+
+@dataclass(frozen=True)
+class AzureSettings:
+    """Where the Azure ML backend works (ML_BACKEND=azure)."""
+
+    subscription_id: str
+    resource_group: str
+    workspace: str
+    compute: str
+    environment: str
+    experiment: str
+    datastore: str
+    instance_type: str
+    instance_count: int
+    lro_timeout_seconds: float
 
 
 @dataclass(frozen=True)
@@ -75,6 +91,7 @@ class Settings:
     reports_container: str
     drift_min_window_rows: int
     drift_thresholds: dict  # overrides of the drift policy's defaults: psi_threshold, ks_threshold, js_threshold, drifted_share
+    azure: AzureSettings | None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -82,7 +99,7 @@ class Settings:
         read = _Reader(env)
         settings = cls(
             ml_backend=read.choice("ML_BACKEND", ML_BACKENDS, "local"),
-            storage_connection=Secret(read.text("AzureWebJobsStorage", "UseDevelopmentStorage=true")),
+            storage_connection=Secret(read.storage_connection()),
             data_container=read.container("DATA_CONTAINER", "data"),
             quarantine_container=read.container("QUARANTINE_CONTAINER", "quarantine"),
             state_container=read.container("STATE_CONTAINER", "retrain-state"),
@@ -126,6 +143,7 @@ class Settings:
                 "psi_threshold": "DRIFT_PSI_THRESHOLD", "ks_threshold": "DRIFT_KS_THRESHOLD",
                 "js_threshold": "DRIFT_JS_THRESHOLD", "drifted_share": "DRIFT_SHARE",
             }),
+            azure=_azure_settings(read) if read.text("ML_BACKEND", "local") == "azure" else None,
         )
         if settings.ml_backend == "local" and not settings.mlflow_webhook_secret:
             raise SettingsError(
@@ -142,16 +160,48 @@ class Settings:
         return settings
 
 
+def _azure_settings(read: "_Reader") -> AzureSettings:
+    return AzureSettings(
+        subscription_id=read.required("AZURE_SUBSCRIPTION_ID", "the subscription of the Azure ML workspace"),
+        resource_group=read.required("AZURE_RESOURCE_GROUP", "the resource group of the Azure ML workspace"),
+        workspace=read.required("AZUREML_WORKSPACE", "the Azure ML workspace name"),
+        compute=read.text("AZUREML_COMPUTE", "cpu-cluster"),
+        environment=read.text("AZUREML_ENVIRONMENT", "azureml:diabetes-train-env@latest"),
+        experiment=read.text("AZUREML_EXPERIMENT", "diabetes-training"),
+        datastore=read.text("AZUREML_DATASTORE", "retraindata"),
+        instance_type=read.text("AZUREML_INSTANCE_TYPE", "Standard_DS3_v2"),
+        instance_count=read.number("AZUREML_INSTANCE_COUNT", 1, int, 1, 100),
+        lro_timeout_seconds=read.number("AZUREML_LRO_TIMEOUT_SECONDS", 1800.0, float, 10, 7200),
+    )
+
+
 class _Reader:
     def __init__(self, env: Mapping[str, str]):
         self.env = env
 
     def _raw(self, name: str) -> str | None:
         value = self.env.get(name)
+        if value is not None and value.strip().startswith("@Microsoft.KeyVault("):
+            # App Service leaves the reference text in place when it cannot resolve it.
+            raise SettingsError(f"{name}: the Key Vault reference was not resolved (check the app's "
+                                "identity has 'Key Vault Secrets User' and the secret exists)")
         return None if value is None or value.strip() == "" else value.strip()
 
     def text(self, name: str, default: str) -> str:
         return self._raw(name) or default
+
+    def required(self, name: str, meaning: str) -> str:
+        value = self._raw(name)
+        if value is None:
+            raise SettingsError(f"{name}: required with ML_BACKEND=azure ({meaning})")
+        return value
+
+    def storage_connection(self) -> str:
+        """AzureWebJobsStorage, or the account URL behind an identity-based connection (Flex Consumption)."""
+        account = self._raw("AzureWebJobsStorage__accountName")
+        if self._raw("AzureWebJobsStorage") is None and account:
+            return f"https://{account}.blob.core.windows.net"
+        return self.text("AzureWebJobsStorage", "UseDevelopmentStorage=true")
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.text(name, default)

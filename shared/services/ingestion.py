@@ -33,7 +33,9 @@ class DataIngestion:
         notifier: Notifier,
         training: TrainingService,
         config: IngestionConfig,
+        performance=None,
     ):
+        self.performance = performance  # Monitoring: the champion scores each accepted batch first
         self.files = files
         self.documents = documents
         self.notifier = notifier
@@ -89,6 +91,7 @@ class DataIngestion:
         """Accepted batches join the training data (and ask for training) exactly once, even after a crash."""
         if batch.status != ACCEPTED or batch.training_requested:
             return batch
+        self._track_performance(batch)
         if self.config.train_on_new_data:
             self.training.request_training(batch.ref, reason=f"new data {batch.name}")
         else:
@@ -102,6 +105,14 @@ class DataIngestion:
         update_document(self.documents, batch.key, mark)
         batch.training_requested = True
         return batch
+
+    def _track_performance(self, batch: DataBatch) -> None:
+        if self.performance is None:
+            return
+        try:
+            self.performance.track_performance(batch)
+        except Exception:  # noqa: BLE001 - monitoring must never hold back the data path
+            log.warning("could not score %s with the champion", batch.name, exc_info=True)
 
     def _quarantine(self, batch: DataBatch, report: dict) -> dict:
         """A copy of the rejected file beside a reason document; the original stays where it is."""

@@ -59,3 +59,25 @@ def test_retrain_triggers_and_drift_overrides():
     assert settings.retrain_triggers == {"drift", "schedule"}
     assert settings.drift_thresholds == {"ks_threshold": 0.2}
     assert Settings.from_env({**BASE, "RETRAIN_TRIGGERS": ""}).retrain_triggers == frozenset()
+
+
+AZURE = {"ML_BACKEND": "azure", "APPROVAL_SIGNING_KEY": "k" * 32, "AZURE_SUBSCRIPTION_ID": "sub",
+         "AZURE_RESOURCE_GROUP": "rg", "AZUREML_WORKSPACE": "ws", "AzureWebJobsStorage__accountName": "retrainst"}
+
+
+def test_the_azure_backend_reads_its_workspace_and_identity_based_storage():
+    settings = Settings.from_env(AZURE)
+    assert settings.azure.workspace == "ws" and settings.azure.compute == "cpu-cluster"
+    assert settings.storage_connection.value == "https://retrainst.blob.core.windows.net"
+    assert not settings.mlflow_webhook_secret, "no MLflow webhook in Azure: Event Grid delivers ModelRegistered"
+
+
+@pytest.mark.parametrize("missing", ["AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZUREML_WORKSPACE"])
+def test_the_azure_backend_names_a_missing_workspace_setting(missing):
+    with pytest.raises(SettingsError, match=missing):
+        Settings.from_env({k: v for k, v in AZURE.items() if k != missing})
+
+
+def test_an_unresolved_key_vault_reference_is_named():
+    with pytest.raises(SettingsError, match="APPROVAL_SIGNING_KEY: the Key Vault reference was not resolved"):
+        Settings.from_env({**BASE, "APPROVAL_SIGNING_KEY": "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/x/)"})

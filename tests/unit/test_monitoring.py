@@ -1,0 +1,181 @@
+"""Monitoring on fakes: drift checks on the champion's baseline, performance tracking, retraining policy."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from shared.domain.batches import ACCEPTED, DataBatch
+from shared.domain.candidates import Production, production_key
+from shared.domain.drift import DriftPolicy
+from shared.services.monitoring import Monitoring, MonitoringConfig
+from shared.services.training import TrainingConfig, TrainingService
+from tests.fakes import FakeClock, FakeDeliveryPlatform, FakeDocumentStore, FakeFileStore, FakeNotifier
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+MODEL = "diabetes-classifier"
+
+
+def rows(path: Path, start: int, count: int, shifted: bool = False) -> bytes:
+    with open(path, newline="") as handle:
+        selected = [r for i, r in enumerate(csv.DictReader(handle)) if start <= i < start + count]
+    if shifted:
+        for r in selected:
+            r.update(Pregnancies=str(int(r["Pregnancies"]) + 1), Age=str(round(int(r["Age"]) * 1.2)),
+                     BMI=str(float(r["BMI"]) * 1.1))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(selected[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(selected)
+    return out.getvalue().encode()
+
+
+class CsvColumns:
+    """The WindowReader port on the csv module (the real adapter streams with pandas/pyarrow)."""
+
+    def columns(self, chunks, file_format):
+        text = b"".join(chunks).decode()
+        reader = list(csv.DictReader(io.StringIO(text)))
+        yield {name: [float(r[name]) for r in reader] for name in reader[0]}
+
+
+class Platform(FakeDeliveryPlatform):
+    def __init__(self):
+        super().__init__()
+        import pandas as pd
+
+        from training.baseline_profile import build_profile
+
+        frame = pd.read_csv(DATA / "diabetes-dev.csv").drop(columns=["PatientID", "Diabetic"])
+        self.profile = build_profile(frame)
+        self.batch_metrics = {"auc": 0.98, "accuracy": 0.95, "f1": 0.9, "precision": 0.9, "recall": 0.9, "rows": 1}
+
+    def get_baseline_profile(self, model_name, version):
+        return self.profile
+
+    def score_data(self, model_name, version, csv_chunks):
+        b"".join(csv_chunks)
+        return dict(self.batch_metrics)
+
+
+class World:
+    def __init__(self, triggers=("drift", "performance")):
+        self.clock = FakeClock(datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc))
+        self.documents, self.files = FakeDocumentStore(), FakeFileStore()
+        self.platform, self.notifier = Platform(), FakeNotifier()
+        self.training = TrainingService(self.documents, self.platform, self.notifier,
+                                        TrainingConfig(MODEL, 10), clock=self.clock)
+        self.config = MonitoringConfig(MODEL, DriftPolicy(), frozenset(triggers), 6, 3, "auc", 0.05,
+                                       "reports", "https://retrain.example")
+        self.monitoring = Monitoring(self.documents, self.files, self.platform, CsvColumns(), self.training,
+                                     self.notifier, self.config, clock=self.clock)
+
+    def champion(self, version="1"):
+        self.documents.create(production_key(MODEL), Production(MODEL, champion_version=version).to_dict())
+        self.documents.create(f"candidates/{MODEL}/{int(version):08d}",
+                              {"gate": {"candidate": {"auc": 0.98, "accuracy": 0.95}}})
+
+    def accept(self, name: str, data: bytes) -> DataBatch:
+        etag = self.files.upload("data", name, data)
+        batch = DataBatch("data", name, etag, len(data), ACCEPTED, received_at=f"2026-11-22T12:00:{len(self.documents.docs):02d}",
+                          decided_at=f"2026-11-22T12:00:{len(self.documents.docs):02d}", sha256="s")
+        self.documents.create(batch.key, batch.to_dict())
+        return batch
+
+
+@pytest.fixture
+def world():
+    return World()
+
+
+def test_without_a_champion_there_is_nothing_to_compare(world):
+    record = world.monitoring.check_drift()
+    assert record["verdict"] == "no_champion"
+    assert world.monitoring.latest()["latest"]["id"] == record["id"]
+
+
+def test_unshifted_data_is_no_drift_and_triggers_nothing(world):
+    world.champion()
+    world.accept("prod/a.csv", rows(DATA / "diabetes-prod.csv", 0, 2000))
+
+    record = world.monitoring.check_drift("manual")
+
+    assert record["verdict"] == "no_drift", record["result"]["reason"]
+    assert record["rows"] == 2000 and record["files"] == ["prod/a.csv"]
+    assert world.training.pending_request() is None
+    assert b"<svg" in world.monitoring.report(record["id"])
+    assert world.notifier.sent == []
+
+
+def test_shifted_data_drifts_and_asks_for_retraining_once_per_cooldown(world):
+    world.champion()
+    world.accept("prod/shifted.csv", rows(DATA / "diabetes-prod.csv", 0, 2000, shifted=True))
+
+    first = world.monitoring.check_drift()
+    second = world.monitoring.check_drift()
+
+    assert first["verdict"] == "drift"
+    assert {"Age", "BMI"} <= set(first["drifted_features"])
+    assert first["retraining"]["retrain"] is True
+    assert "data drift" in world.training.pending_request()["reasons"][0]
+    assert second["retraining"] == {"retrain": False, "detail": second["retraining"]["detail"]}
+    assert second["retraining"]["detail"].startswith("cooldown")
+    assert world.notifier.sent[0].kind == "drift.drift" and "Report" in world.notifier.sent[0].links
+
+    world.clock.advance(hours=7)
+    assert world.monitoring.check_drift()["retraining"]["retrain"] is True
+
+
+def test_the_daily_cap_holds(world):
+    world.config = replace(world.config, cooldown_hours=0, daily_cap=2)
+    world.monitoring.config = world.config
+    world.champion()
+    world.accept("prod/shifted.csv", rows(DATA / "diabetes-prod.csv", 0, 2000, shifted=True))
+    decisions = [world.monitoring.check_drift()["retraining"]["retrain"] for _ in range(3)]
+    assert decisions == [True, True, False]
+
+
+def test_small_windows_are_insufficient_until_pooled(world):
+    world.champion()
+    world.accept("prod/a.csv", rows(DATA / "diabetes-prod.csv", 0, 400))
+    assert world.monitoring.check_drift()["verdict"] == "insufficient_data"
+    world.accept("prod/b.csv", rows(DATA / "diabetes-prod.csv", 400, 800))
+    assert world.monitoring.check_drift()["verdict"] == "no_drift"
+
+
+def test_drift_without_the_trigger_is_reported_not_acted_on():
+    world = World(triggers=("new_data",))
+    world.champion()
+    world.accept("prod/shifted.csv", rows(DATA / "diabetes-prod.csv", 0, 2000, shifted=True))
+    record = world.monitoring.check_drift()
+    assert record["verdict"] == "drift" and record["retraining"]["retrain"] is False
+    assert world.training.pending_request() is None
+
+
+def test_the_champion_scores_each_new_batch_and_a_drop_triggers_retraining(world):
+    world.champion()
+    fine = world.accept("prod/fine.csv", rows(DATA / "diabetes-prod.csv", 0, 500))
+    assert world.monitoring.track_performance(fine)["dropped"] is False
+    assert world.training.pending_request() is None
+
+    world.platform.batch_metrics["auc"] = 0.80
+    worse = world.accept("prod/worse.csv", rows(DATA / "diabetes-prod.csv", 500, 500))
+    record = world.monitoring.track_performance(worse)
+
+    assert record["dropped"] is True and record["drop"] == pytest.approx(0.18)
+    assert "performance drop" in world.training.pending_request()["reasons"][0]
+    history = world.monitoring.performance_history()
+    assert [h["file"] for h in history] == ["prod/worse.csv", "prod/fine.csv"]
+    assert world.monitoring.track_performance(worse) == record, "idempotent per batch"
+
+
+def test_data_the_champion_trained_on_is_not_in_the_window(world):
+    world.champion()
+    trained = world.accept("prod/trained.csv", rows(DATA / "diabetes-prod.csv", 0, 2000, shifted=True))
+    world.documents.create(f"models/{MODEL}/00000001", {"tags": {"job_name": "train-1"}})
+    world.documents.create("jobs/train-1", {"batches": [trained.ref.to_dict()]})
+    assert world.monitoring.check_drift()["verdict"] == "insufficient_data"
