@@ -29,9 +29,14 @@ def frame():
 def test_profile_fields_and_statistics(frame):
     profile = build_profile(frame)
     assert profile["rows"] == 2000 and profile["bins"] == 10
-    assert set(profile["features"]) == {"ints", "floats"}  # non-numeric skipped
+    assert set(profile["features"]) == {"ints", "floats", "name"}
+    assert profile["version"] == 2
+    assert profile["features"]["name"] == {
+        "kind": "categorical", "dtype": str(frame.name.dtype), "count": 2000, "null_count": 0,
+        "categories": {"x": 2000}, "other_count": 0,
+    }
     floats = profile["features"]["floats"]
-    assert floats["dtype"] == "float64"
+    assert floats["dtype"] == "float64" and floats["kind"] == "numeric" and not floats["integer"]
     assert floats["count"] == 2000 and floats["null_count"] == 0
     assert floats["min"] == pytest.approx(frame.floats.min(), abs=1e-6)
     assert floats["max"] == pytest.approx(frame.floats.max(), abs=1e-6)
@@ -42,18 +47,34 @@ def test_profile_fields_and_statistics(frame):
     assert all(150 <= c <= 250 for c in floats["bin_counts"])  # deciles: about 200 each
     ints = profile["features"]["ints"]
     assert ints["dtype"] == "int64" and isinstance(ints["min"], int) and isinstance(ints["sample"][0], int)
+    assert ints["integer"] and ints["grid"]["width"] == 1.0 and ints["grid"]["cells"] == 15  # one cell per integer
+    assert ints["grid"]["start"] == -0.5 and ints["grid"]["counts"][1:-1] == np.bincount(frame.ints, minlength=15).tolist()
     assert len(ints["bin_edges"]) - 1 == len(ints["bin_counts"])  # ties may merge deciles
     assert sum(ints["bin_counts"]) == 2000
 
 
+def test_fine_grid_of_a_float_column(frame):
+    floats = build_profile(frame)["features"]["floats"]
+    grid = floats["grid"]
+    assert grid["cells"] == 1000 and len(grid["counts"]) == 1002 and sum(grid["counts"]) == 2000
+    assert grid["counts"][0] == 0 and grid["counts"][-1] == 0  # min and max inside the grid
+    assert grid["start"] == pytest.approx(frame.floats.min())
+    # the coarse bins are sums of fine cells
+    edges = floats["bin_edges"]
+    cuts = [round((e - grid["start"]) / grid["width"]) + 1 for e in edges[1:-1]]
+    bounds = [0, *cuts, len(grid["counts"])]
+    assert floats["bin_counts"] == [sum(grid["counts"][a:b]) for a, b in zip(bounds, bounds[1:])]
+
+
 def test_reference_sample_is_sorted_bounded_and_keeps_the_distribution(frame):
-    sample = build_profile(frame)["features"]["floats"]["sample"]
+    sample = build_profile(frame, sample_size=1000)["features"]["floats"]["sample"]
     assert len(sample) == 1000 and sample == sorted(sample)
     assert sample[0] == pytest.approx(frame.floats.min(), abs=1e-6)
     assert sample[-1] == pytest.approx(frame.floats.max(), abs=1e-6)
     assert np.median(sample) == pytest.approx(frame.floats.median(), abs=0.1)
     small = build_profile(frame.head(50))["features"]["floats"]["sample"]
-    assert len(small) == 50  # fewer than 1,000 values: all of them
+    assert len(small) == 50  # fewer values than the sample size: all of them
+    assert len(build_profile(frame)["features"]["floats"]["sample"]) == 200  # default: short
     assert len(reference_sample(np.arange(5000), 300)) == 300
 
 
@@ -69,11 +90,14 @@ def test_nulls_constant_and_empty_columns():
     assert features["constant"]["bin_counts"] == [5] and features["constant"]["std"] == 0.0
     assert features["empty"]["count"] == 0 and features["empty"]["null_count"] == 5
     assert features["empty"]["bin_edges"] == [] and features["empty"]["mean"] is None
+    assert features["empty"]["grid"] is None
     json.dumps(build_profile(frame), allow_nan=False)  # strict JSON: no NaN anywhere
 
 
 def test_bin_counts_are_open_ended():
     edges = bin_edges(np.arange(100, dtype=float), 10)
+    assert len(edges) == 11 and edges[0] == 0 and edges[-1] == 99
+    assert list(edges[1:-1]) == [9.5, 19.5, 29.5, 39.5, 49.5, 59.5, 69.5, 79.5, 89.5]  # integers: half-integer edges
     counts = bin_counts(np.array([-50.0, 0.0, 50.0, 99.0, 1000.0, np.nan]), edges)
     assert len(counts) == 10 and sum(counts) == 5
     assert counts[0] == 2 and counts[-1] == 2
@@ -88,7 +112,7 @@ def test_pure_function(frame):
 def test_real_data_profile_is_compact_json():
     features = pd.read_csv(DEV).drop(columns=["PatientID", "Diabetic"])
     text = json.dumps(build_profile(features), separators=(",", ":"), allow_nan=False)
-    assert 2_000 < len(text) < 100_000
+    assert 2_000 < len(text) < 40_000
     assert len(json.loads(text)["features"]) == 8
 
 
