@@ -133,7 +133,7 @@ def monitoring_config(settings: Settings) -> MonitoringConfig:
 
 
 def _window_reader() -> WindowReader:
-    from shared.adapters.drift_window import ColumnChunkReader
+    from shared.adapters.window_reader import ColumnChunkReader
 
     return ColumnChunkReader()
 

@@ -208,5 +208,5 @@ class AuditLog(Protocol):
 class WindowReader(Protocol):
     """Reads a data file's bytes as column chunks for the drift accumulator (CSV or Parquet)."""
 
-    def columns(self, chunks: Iterable[bytes], file_format: str) -> Iterator[dict]:
-        """Yield {column name: array of values} for successive row chunks of the file."""
+    def columns(self, chunks: Iterable[bytes], file_format: str, names: Iterable[str] | None = None) -> Iterator[dict]:
+        """Yield {column name: array of values} for successive row chunks of the file (only `names` when given)."""

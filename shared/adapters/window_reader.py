@@ -187,3 +187,11 @@ def iter_window_columns(source: Any, name: str, columns: Iterable[str] | None = 
     if name.lower().endswith((".parquet", ".pq")):
         return iter_parquet_columns(source, columns, chunk_rows)
     return iter_csv_columns(source, columns, chunk_rows)
+
+
+class ColumnChunkReader:
+    """The WindowReader port: the reader chosen by file format."""
+
+    def columns(self, chunks: Iterable[bytes], file_format: str, names: Iterable[str] | None = None) -> Iterator[dict]:
+        read = iter_parquet_columns if file_format == "parquet" else iter_csv_columns
+        return read(chunks, names)

@@ -66,7 +66,8 @@ class Monitoring:
         window = self._window_batches(champion)
         accumulator = WindowAccumulator(baseline)
         for batch in window:
-            for columns in self.reader.columns(self.files.read_chunks(batch.container, batch.name, batch.etag), _format(batch.name)):
+            chunks = self.files.read_chunks(batch.container, batch.name, batch.etag)
+            for columns in self.reader.columns(chunks, _format(batch.name), baseline.names):
                 accumulator.add(columns)
         result = check_drift(baseline, accumulator, self.config.policy)
         report_name = f"drift/{check_id}.html"
@@ -89,7 +90,7 @@ class Monitoring:
         if result.verdict in ("drift", "data_quality"):
             self.notifier.notify(Notification(
                 kind=f"drift.{result.verdict}", title=title,
-                text="; ".join(result.problems) or f"drifted features: {', '.join(result.drifted_features)}",
+                text=" ".join([result.reason, *result.problems]),
                 facts={"rows": result.rows, "files": len(window), "retraining": record.get("retraining", {}).get("detail", "-")},
                 links={"Report": record["report"]["url"]},
             ))

@@ -37,7 +37,7 @@ def rows(path: Path, start: int, count: int, shifted: bool = False) -> bytes:
 class CsvColumns:
     """The WindowReader port on the csv module (the real adapter streams with pandas/pyarrow)."""
 
-    def columns(self, chunks, file_format):
+    def columns(self, chunks, file_format, names=None):
         text = b"".join(chunks).decode()
         reader = list(csv.DictReader(io.StringIO(text)))
         yield {name: [float(r[name]) for r in reader] for name in reader[0]}
