@@ -50,8 +50,7 @@ def actionlint_binary() -> str | None:
 
 def test_actionlint_passes():
     binary = actionlint_binary()
-    if binary is None:
-        pytest.skip("actionlint not installed (pip install -r requirements-lint.txt)")
+    assert binary, "actionlint is not installed: make setup installs it (requirements-lint.txt)"
     result = subprocess.run([binary, "-color=false"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 
