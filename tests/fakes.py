@@ -143,8 +143,6 @@ class FakeOnlineEndpoints:
     """The endpoint semantics that matter to the core: names, 0% deployments, traffic rules, failures on demand."""
 
     def __init__(self):
-        from shared.ports import EndpointInfo  # noqa: F401
-
         self.endpoints: dict[str, dict] = {}
         self.fail: dict[str, Exception] = {}  # method name → error to raise
         self.answers: dict[str, object] = {}  # deployment → body to answer

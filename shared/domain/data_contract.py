@@ -33,8 +33,8 @@ import hashlib
 import io
 import math
 import re
-from dataclasses import dataclass, field, replace
-from itertools import chain, islice, repeat
+from dataclasses import dataclass
+from itertools import chain, islice
 from typing import Iterable, Iterator, Literal
 
 __all__ = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from shared.domain.batches import ACCEPTED, DataBatch
 from shared.domain.candidates import (
@@ -13,7 +13,6 @@ from shared.domain.candidates import (
     FAILED,
     GATE_FAILED,
     GATING,
-    PENDING,
     RECEIVED,
     RETRYABLE,
     SMOKE_FAILED,
@@ -22,7 +21,6 @@ from shared.domain.candidates import (
     Approval,
     Candidate,
     Production,
-    approval_key,
 )
 from shared.domain.clock import iso
 from shared.domain.errors import Conflict, DomainError
@@ -69,8 +67,8 @@ class CandidatePipeline:
             doc["history"].append({"at": iso(self.ports.clock()), "status": RECEIVED, "detail": "redeploy requested"})
             return doc
 
-        self.records.candidate(version)  # NotFound for unknown versions
-        doc, _ = update_document(self.ports.documents, self.records.candidate(version).key, claim)
+        key = self.records.candidate(version).key  # NotFound for unknown versions
+        doc, _ = update_document(self.ports.documents, key, claim)
         return self._advance(Candidate.from_dict(doc), retry=True)
 
     def list(self) -> list[Candidate]:
@@ -301,8 +299,6 @@ def approval_notification(config: DeliveryConfig, approval: Approval, gate: Gate
 
 
 def _table_from(gate: dict) -> tuple:
-    from shared.domain.gate import GateResult
-
     if not gate:
         return ()
     return GateResult(gate["passed"], gate["metric"], gate["candidate"], gate.get("champion"),
@@ -310,9 +306,5 @@ def _table_from(gate: dict) -> tuple:
 
 
 def _epoch(text: str) -> int:
-    from datetime import datetime
-
     return int(datetime.fromisoformat(text).timestamp())
 
-
-__all__ = ["CandidatePipeline", "approval_links", "approval_notification", "PENDING", "approval_key"]

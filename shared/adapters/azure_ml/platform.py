@@ -260,14 +260,24 @@ class AzureMLPlatform:
         return self._tracking_uri
 
     def evaluate_models(self, model_name: str, versions: list[str], data_from_version: str) -> dict[str, dict]:
-        from shared.adapters.local_ml.evaluation import evaluate_models
+        from shared.adapters.mlflow_models import evaluate_models
 
         return evaluate_models(self._mlflow_ready_uri(), model_name, versions, data_from_version)
 
     def get_input_example(self, model_name: str, version: str) -> tuple[list[str], list[list]]:
-        from shared.adapters.local_ml.evaluation import input_example
+        from shared.adapters.mlflow_models import input_example
 
         return input_example(self._mlflow_ready_uri(), model_name, version)
+
+    def get_baseline_profile(self, model_name: str, version: str) -> dict:
+        from shared.adapters.mlflow_models import baseline_profile
+
+        return baseline_profile(self._mlflow_ready_uri(), model_name, version)
+
+    def score_data(self, model_name: str, version: str, csv_chunks) -> dict:
+        from shared.adapters.mlflow_models import score_data
+
+        return score_data(self._mlflow_ready_uri(), model_name, version, csv_chunks)
 
     def _mlflow_ready_uri(self) -> str:
         uri = self.tracking_uri()

@@ -94,22 +94,22 @@ class LocalMLPlatform:
 
 
     def evaluate_models(self, model_name: str, versions: list[str], data_from_version: str) -> dict[str, dict]:
-        from shared.adapters.local_ml.evaluation import evaluate_models
+        from shared.adapters.mlflow_models import evaluate_models
 
         return evaluate_models(self.tracking_uri, model_name, versions, data_from_version)
 
     def get_input_example(self, model_name: str, version: str) -> tuple[list[str], list[list]]:
-        from shared.adapters.local_ml.evaluation import input_example
+        from shared.adapters.mlflow_models import input_example
 
         return input_example(self.tracking_uri, model_name, version)
 
     def get_baseline_profile(self, model_name: str, version: str) -> dict:
-        from shared.adapters.local_ml.evaluation import baseline_profile
+        from shared.adapters.mlflow_models import baseline_profile
 
         return baseline_profile(self.tracking_uri, model_name, version)
 
     def score_data(self, model_name: str, version: str, csv_chunks) -> dict:
-        from shared.adapters.local_ml.evaluation import score_data
+        from shared.adapters.mlflow_models import score_data
 
         return score_data(self.tracking_uri, model_name, version, csv_chunks)
 

@@ -1,4 +1,6 @@
-"""Model evaluation for the quality gate, with MLflow + scikit-learn (imported here, on first use only)."""
+"""Models in an MLflow registry (local server or Azure ML workspace): quality-gate evaluation, input
+examples, baseline profiles, scoring of labelled data. MLflow, pandas and scikit-learn are imported
+inside the functions that need them."""
 from __future__ import annotations
 
 import io
