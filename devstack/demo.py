@@ -37,26 +37,33 @@ class Steps:
         self.last = now
 
 
-def main() -> int:
-    busy = [p for p in (Ports.blob, Ports.mlflow, Ports.host) if port_is_open(p)]
+def run_demo(folder: str, title: str, overrides: dict[str, str], body) -> int:
+    """Start a fresh stack in .local/<folder>, run body(stack, steps), always stop what was started."""
+    ports = Ports()
+    busy = [p for p in (ports.blob, ports.mlflow, ports.host, ports.endpoint) if port_is_open(p)]
     if busy:
         print(f"ports {busy} are in use: is a stack already running? (`make down`)", file=sys.stderr)
         return 1
-    root = REPO_ROOT / ".local" / "demo"
+    root = REPO_ROOT / ".local" / folder
     shutil.rmtree(root, ignore_errors=True)  # every demo starts from an empty registry and storage
-    stack = LocalStack(root, load_values())
+    stack = LocalStack(root, {**load_values(), **overrides}, ports)
     steps = Steps()
-    print("retraining service demo: new data → validated → trained → registered → gate → staging → approval → production\n")
+    print(title + "\n")
     try:
-        stack.start(step=lambda name: None)
-        steps.done("local stack started", f"azurite, mlflow, functions host at {stack.host_url}")
-        return run_loop(stack, steps)
+        stack.start()
+        steps.done("local stack started", f"azurite, mlflow, endpoint, functions host at {stack.host_url}")
+        return body(stack, steps)
     except (TimeoutError, RuntimeError) as error:
         print(f"\ndemo failed: {error}\nlogs: {stack.log_dir}", file=sys.stderr)
         return 1
     finally:
         stack.stop()
         print("\nstack stopped")
+
+
+def main() -> int:
+    return run_demo("demo", "retraining service demo: new data → validated → trained → registered → gate → "
+                    "staging → approval → production", {}, run_loop)
 
 
 def run_loop(stack, steps: Steps) -> int:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import sys
 
 from devstack.client import ApiClient, upload_file, wait_for
-from devstack.demo import Steps
-from devstack.local_settings import load_values
-from devstack.processes import REPO_ROOT, port_is_open
-from devstack.stack import LocalStack, Ports
+from devstack.demo import Steps, run_demo
+from devstack.processes import REPO_ROOT
+from devstack.stack import LocalStack
 
 OVERRIDES = {"RETRAIN_TRIGGERS": "drift", "TRAINING_QUIET_PERIOD_SECONDS": "2",
              "DRIFT_CHECK_SCHEDULE": "0 0 0 1 1 *", "TRAINING_ALGORITHM": "gradient_boosting"}
@@ -40,25 +38,9 @@ def prod_batch(start: int, rows: int, shifted: bool) -> bytes:
 
 
 def main() -> int:
-    busy = [p for p in (Ports.blob, Ports.mlflow, Ports.host, Ports.endpoint) if port_is_open(p)]
-    if busy:
-        print(f"ports {busy} are in use: is a stack already running? (`make down`)", file=sys.stderr)
-        return 1
-    root = REPO_ROOT / ".local" / "demo-drift"
-    shutil.rmtree(root, ignore_errors=True)
-    stack = LocalStack(root, {**load_values(), **OVERRIDES})
-    steps = Steps()
-    print("drift demo: champion → unshifted batch (nothing) → shifted batch (drift → retraining → candidate)\n")
-    try:
-        stack.start()
-        steps.done("local stack started", f"RETRAIN_TRIGGERS={OVERRIDES['RETRAIN_TRIGGERS']}")
-        return run(stack, ApiClient(stack.host_url, stack.values["LOCAL_HOST_FUNCTION_KEY"]), steps)
-    except (TimeoutError, RuntimeError) as error:
-        print(f"\ndemo failed: {error}\nlogs: {stack.log_dir}", file=sys.stderr)
-        return 1
-    finally:
-        stack.stop()
-        print("\nstack stopped")
+    return run_demo("demo-drift", "drift demo: champion → unshifted batch (nothing) → shifted batch "
+                    "(drift → retraining → candidate)", OVERRIDES,
+                    lambda stack, steps: run(stack, ApiClient(stack.host_url, stack.values["LOCAL_HOST_FUNCTION_KEY"]), steps))
 
 
 def run(stack: LocalStack, api: ApiClient, steps: Steps) -> int:
