@@ -129,6 +129,7 @@ def monitoring_config(settings: Settings) -> MonitoringConfig:
         performance_drop=settings.performance_drop_threshold,
         reports_container=settings.reports_container,
         public_base_url=settings.public_base_url,
+        endpoint_name=settings.endpoint_name,
     )
 
 
@@ -167,7 +168,7 @@ def build_services(
         max_bytes=settings.max_data_file_bytes,
     )
     monitoring = Monitoring(documents, files, platform, reader or _window_reader(), training, notifier,
-                            monitoring_config(settings))
+                            monitoring_config(settings), endpoints=endpoints)
     ingestion = DataIngestion(files, documents, notifier, training,
                               IngestionConfig(settings.quarantine_container, contract,
                                               train_on_new_data="new_data" in settings.retrain_triggers),

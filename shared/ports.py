@@ -194,6 +194,10 @@ class OnlineEndpoints(Protocol):
         """POST a scoring request (Azure ML MLflow body: {"input_data": {"columns", "index", "data"}}),
         to one named deployment when `deployment` is given, else split by live traffic."""
 
+    def captured_inputs(self, endpoint: str, deployment: str) -> Iterable[bytes]:
+        """The inputs of live traffic the deployment served, as CSV bytes with a header
+        (nothing when the platform captures no inputs)."""
+
 
 class AuditLog(Protocol):
     """Append-only record of decisions: entries are added, never rewritten."""

@@ -147,7 +147,12 @@ class FakeOnlineEndpoints:
         self.fail: dict[str, Exception] = {}  # method name → error to raise
         self.answers: dict[str, object] = {}  # deployment → body to answer
         self.calls: list[tuple] = []
+        self.captured: dict[str, bytes] = {}  # deployment → CSV of its live inputs
         self.lock = threading.Lock()
+
+    def captured_inputs(self, endpoint, deployment):
+        data = self.captured.get(deployment, b"")
+        return iter([data] if data else [])
 
     def _maybe_fail(self, method):
         if method in self.fail:

@@ -14,7 +14,9 @@ from shared.domain.drift import DriftPolicy, WindowAccumulator, baseline_from_pr
 from shared.domain.drift_report import render_html
 from shared.domain.errors import NotFound
 from shared.domain.models import model_version_key
-from shared.ports import DocumentExists, DocumentStore, FileStore, MLPlatform, Notification, Notifier, WindowReader
+from shared.ports import (
+    DocumentExists, DocumentStore, FileStore, MLPlatform, Notification, Notifier, OnlineEndpoints, WindowReader,
+)
 from shared.services.documents import update_document
 from shared.services.training import TrainingService
 
@@ -35,13 +37,16 @@ class MonitoringConfig:
     performance_drop: float
     reports_container: str
     public_base_url: str
+    endpoint_name: str = ""
 
 
 class Monitoring:
     """Cheap checks that can run often: nothing here re-reads the training data."""
 
     def __init__(self, documents: DocumentStore, files: FileStore, platform: MLPlatform, reader: WindowReader,
-                 training: TrainingService, notifier: Notifier, config: MonitoringConfig, clock=utc_now):
+                 training: TrainingService, notifier: Notifier, config: MonitoringConfig, clock=utc_now,
+                 endpoints: OnlineEndpoints | None = None):
+        self.endpoints = endpoints
         self.documents = documents
         self.files = files
         self.platform = platform
@@ -57,7 +62,8 @@ class Monitoring:
         """Compare the data accepted since the champion was trained with the champion's baseline."""
         now = self.clock()
         check_id = f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-        champion = self._production().champion_version
+        production = self._production()
+        champion = production.champion_version
         record = {"id": check_id, "at": iso(now), "trigger": trigger, "champion_version": champion}
         if not champion:
             record.update(verdict="no_champion", detail="no model serves production yet: nothing to compare with")
@@ -69,10 +75,16 @@ class Monitoring:
             chunks = self.files.read_chunks(batch.container, batch.name, batch.etag)
             for columns in self.reader.columns(chunks, _format(batch.name), baseline.names):
                 accumulator.add(columns)
+        from_files = accumulator.rows
+        if self.endpoints and production.champion_deployment:
+            captured = self.endpoints.captured_inputs(self.config.endpoint_name, production.champion_deployment)
+            for columns in self.reader.columns(captured, "csv", baseline.names):
+                accumulator.add(columns)
         result = check_drift(baseline, accumulator, self.config.policy)
         report_name = f"drift/{check_id}.html"
         record.update(
             verdict=result.verdict, rows=result.rows, files=[b.name for b in window],
+            captured_rows=result.rows - from_files,
             drifted_features=list(result.drifted_features), drifted_share=result.drifted_share,
             problems=list(result.problems), result=result.to_dict(),
             report={"container": self.config.reports_container, "name": report_name,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from devstack.client import ApiClient, upload_file, wait_for
-from tests.e2e.test_outer_loop import new_pending_approval
+from tests.e2e.test_outer_loop import PROD_ROWS, new_pending_approval, score
 
 pytestmark = pytest.mark.e2e
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -44,6 +44,13 @@ def test_a_shifted_batch_is_detected_reported_and_scored_by_the_champion(local_s
     wait_for("the shifted batch accepted", lambda: any(
         f["name"] == name and f["status"] == "accepted" for f in api.get_json("/api/data")["files"]), 60)
 
+    status, predictions, _ = score(local_stack, PROD_ROWS[1:51])  # live traffic: its inputs are captured
+    assert status == 200 and len(predictions) == 50
+    production = api.get_json("/api/production")
+    capture = (local_stack.endpoints_dir / local_stack.values["ENDPOINT_NAME"] / "captures"
+               / f"{production['champion_deployment']}.csv")
+    wait_for("the captured inputs", lambda: capture.exists() and len(capture.read_text().splitlines()) > 50, 10)
+
     response = api.request("POST", "/api/drift/check")
 
     assert response.status == 200
@@ -52,6 +59,7 @@ def test_a_shifted_batch_is_detected_reported_and_scored_by_the_champion(local_s
     assert record["verdict"] == "drift", record.get("result", {}).get("reason")
     assert {"Age", "BMI"} <= set(record["drifted_features"])
     assert name in record["files"]
+    assert record["captured_rows"] >= 50
     report = api.request("GET", f"/api/drift/reports/{record['id']}")
     assert report.status == 200 and report.body.count(b"<svg") >= 8
     assert ApiClient(local_stack.host_url).request("GET", f"/api/drift/reports/{record['id']}").status == 401

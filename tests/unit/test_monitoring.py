@@ -14,7 +14,9 @@ from shared.domain.candidates import Production, production_key
 from shared.domain.drift import DriftPolicy
 from shared.services.monitoring import Monitoring, MonitoringConfig
 from shared.services.training import TrainingConfig, TrainingService
-from tests.fakes import FakeClock, FakeDeliveryPlatform, FakeDocumentStore, FakeFileStore, FakeNotifier
+from tests.fakes import (
+    FakeClock, FakeDeliveryPlatform, FakeDocumentStore, FakeFileStore, FakeNotifier, FakeOnlineEndpoints,
+)
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 MODEL = "diabetes-classifier"
@@ -40,7 +42,8 @@ class CsvColumns:
     def columns(self, chunks, file_format, names=None):
         text = b"".join(chunks).decode()
         reader = list(csv.DictReader(io.StringIO(text)))
-        yield {name: [float(r[name]) for r in reader] for name in reader[0]}
+        if reader:
+            yield {name: [float(r[name]) for r in reader] for name in reader[0]}
 
 
 class Platform(FakeDeliveryPlatform):
@@ -70,12 +73,14 @@ class World:
         self.training = TrainingService(self.documents, self.platform, self.notifier,
                                         TrainingConfig(MODEL, 10), clock=self.clock)
         self.config = MonitoringConfig(MODEL, DriftPolicy(), frozenset(triggers), 6, 3, "auc", 0.05,
-                                       "reports", "https://retrain.example")
+                                       "reports", "https://retrain.example", "diabetes-endpoint")
+        self.endpoints = FakeOnlineEndpoints()
         self.monitoring = Monitoring(self.documents, self.files, self.platform, CsvColumns(), self.training,
-                                     self.notifier, self.config, clock=self.clock)
+                                     self.notifier, self.config, clock=self.clock, endpoints=self.endpoints)
 
     def champion(self, version="1"):
-        self.documents.create(production_key(MODEL), Production(MODEL, champion_version=version).to_dict())
+        self.documents.create(production_key(MODEL), Production(MODEL, champion_version=version,
+                                                                champion_deployment=f"d-v{version}").to_dict())
         self.documents.create(f"candidates/{MODEL}/{int(version):08d}",
                               {"gate": {"candidate": {"auc": 0.98, "accuracy": 0.95}}})
 
@@ -179,3 +184,13 @@ def test_data_the_champion_trained_on_is_not_in_the_window(world):
     world.documents.create(f"models/{MODEL}/00000001", {"tags": {"job_name": "train-1"}})
     world.documents.create("jobs/train-1", {"batches": [trained.ref.to_dict()]})
     assert world.monitoring.check_drift()["verdict"] == "insufficient_data"
+
+
+def test_inputs_captured_at_the_endpoint_join_the_window(world):
+    world.champion()
+    world.endpoints.captured["d-v1"] = rows(DATA / "diabetes-prod.csv", 0, 1500, shifted=True)
+
+    record = world.monitoring.check_drift()
+
+    assert record["files"] == [] and record["captured_rows"] == 1500
+    assert record["verdict"] == "drift"

@@ -168,6 +168,11 @@ class AzureOnlineEndpoints:
 
     # -------------------------------------------------------------------- scoring
 
+    def captured_inputs(self, endpoint: str, deployment: str):
+        """Azure ML's data collector writes model inputs to workspace storage; reading them back
+        is not wired yet, so drift windows on Azure are the accepted data files alone."""
+        return iter(())
+
     def invoke(self, endpoint: str, body: dict, deployment: str | None = None,
                timeout_seconds: float = 30) -> ScoringResult:
         """POST the body to the scoring URI with the endpoint key (`Authorization: Bearer`), and

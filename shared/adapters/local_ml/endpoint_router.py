@@ -21,6 +21,8 @@ Standard library only; keys and request bodies are never logged.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import hmac
 import http.client
 import json
@@ -199,10 +201,42 @@ class BackendPool:
 # ------------------------------------------------------------------------ the router
 
 
+class InputCapture:
+    """Keeps the inputs of live traffic per deployment (as Azure ML's data collector does), as
+    `<endpoint>/captures/<deployment>.csv`: one writer thread, off the request's path."""
+
+    MAX_BYTES = 256 * 1024 * 1024
+
+    def __init__(self, state_dir: Path):
+        self.state_dir = state_dir
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture")
+
+    def record(self, endpoint: str, deployment: str, payload: bytes) -> None:
+        self._writer.submit(self._append, endpoint, deployment, payload)
+
+    def _append(self, endpoint: str, deployment: str, payload: bytes) -> None:
+        try:
+            split = json.loads(payload)["dataframe_split"]
+            path = self.state_dir / endpoint / "captures" / f"{deployment}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists() and path.stat().st_size > self.MAX_BYTES:
+                return
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            if not path.exists():
+                writer.writerow(split["columns"])
+            writer.writerows(split["data"])
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(out.getvalue())
+        except Exception:  # noqa: BLE001 - capture is best effort, never a scoring failure
+            log.warning("endpoint %s: could not capture inputs of %s", endpoint, deployment)
+
+
 class Router:
     """Turns a scoring request into the answer of one deployment (and maybe a mirrored copy)."""
 
     def __init__(self, state_dir: Path, key: str, backend_timeout: float = 60.0):
+        self.capture = InputCapture(state_dir)
         self.table = RoutingTable(state_dir)
         self.backends = BackendPool(backend_timeout)
         self._key = key.encode()
@@ -232,6 +266,8 @@ class Router:
             if mirror is not None:
                 self._mirror(endpoint, mirror, routes.ports.get(mirror), payload)
         status, data, content_type = self._forward(endpoint, deployment, routes.ports.get(deployment), payload)
+        if status == 200 and not named:
+            self.capture.record(endpoint, deployment, payload)
         return status, data, content_type, deployment
 
     def _forward(self, endpoint: str, deployment: str, port: int | None, payload: bytes) -> tuple[int, bytes, str]:

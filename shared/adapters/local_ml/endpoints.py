@@ -103,6 +103,17 @@ class LocalOnlineEndpoints:
     def scoring_uri(self, endpoint: str) -> str:
         return f"{self.router_url}/endpoints/{endpoint}/score"
 
+    def captured_inputs(self, endpoint: str, deployment: str) -> Iterator[bytes]:
+        """What the router captured of this deployment's live traffic (router: InputCapture)."""
+        path = self._store.folder(validate_endpoint_name(endpoint)) / "captures" / f"{validate_deployment_name(deployment)}.csv"
+        try:
+            handle = open(path, "rb")
+        except FileNotFoundError:
+            return
+        with handle:
+            while chunk := handle.read(4 * 1024 * 1024):
+                yield chunk
+
     # ---------------------------------------------------------------- deployments
 
     def create_or_update_deployment(self, endpoint: str, deployment: str, model_name: str,
