@@ -6,6 +6,17 @@ from dataclasses import asdict, dataclass, field
 
 from shared.domain.batches import BatchRef
 
+# TrainingJobRequest.parameters → training/train.py flags (the script's command-line contract).
+TRAINING_FLAGS = {
+    "algorithm": "--algorithm",
+    "reg_rate": "--reg-rate",
+    "n_estimators": "--n-estimators",
+    "learning_rate": "--learning-rate",
+    "max_depth": "--max-depth",
+    "test_size": "--test-size",
+    "seed": "--seed",
+}
+
 QUEUED, RUNNING, COMPLETED, FAILED, CANCELED = "queued", "running", "completed", "failed", "canceled"
 TERMINAL = frozenset({COMPLETED, FAILED, CANCELED})
 STATUSES = frozenset({QUEUED, RUNNING, COMPLETED, FAILED, CANCELED})

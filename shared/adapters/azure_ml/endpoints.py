@@ -21,12 +21,12 @@ from shared.adapters.azure_ml.config import AzureMLConfig
 from shared.adapters.azure_ml.errors import azure_step, wait_for
 from shared.domain.errors import Conflict, InvalidInput, NotFound, PlatformError
 from shared.domain.naming import MAX_DEPLOYMENTS, validate_deployment_name, validate_endpoint_name
+from shared.domain.traffic import check_split, model_ref, percent_map
 from shared.ports import DeploymentInfo, EndpointInfo, ScoringResult
 
 log = logging.getLogger(__name__)
 
 DEPLOYMENT_HEADER = "azureml-model-deployment"
-MAX_MIRROR_PERCENT = 50
 _ARM_MODEL = re.compile(r"/models/(?P<name>[^/]+)/versions/(?P<version>[^/]+)$", re.IGNORECASE)
 
 
@@ -86,7 +86,7 @@ class AzureOnlineEndpoints:
                                     model_version: str, timeout_seconds: float = 600) -> DeploymentInfo:
         endpoint = validate_endpoint_name(endpoint)
         deployment = validate_deployment_name(deployment)
-        model_name, model_version = _model_ref(model_name, model_version)
+        model_name, model_version = model_ref(model_name, model_version)
         step = f"deploy {model_name} version {model_version} as {endpoint}/{deployment}"
         current = self.get_endpoint(endpoint)
         existing = current.deployment(deployment)
@@ -143,16 +143,16 @@ class AzureOnlineEndpoints:
         here: the core decides what to do)."""
         endpoint = validate_endpoint_name(endpoint)
         step = f"set traffic of endpoint {endpoint!r}"
-        live = _percent_map(traffic, f"{step}: traffic")
-        mirror = None if mirror_traffic is None else _percent_map(mirror_traffic, f"{step}: mirror_traffic")
-        _check_split(live, mirror, step)
+        live = percent_map(traffic, f"{step}: traffic")
+        mirror = None if mirror_traffic is None else percent_map(mirror_traffic, f"{step}: mirror_traffic")
+        check_split(live, mirror, step)
         azure_endpoint, current = self._read(endpoint)
         known = {d.name for d in current.deployments}
         mirror_now = current.mirror_traffic if mirror is None else {n: p for n, p in mirror.items() if p}
         for name in list(live) + list(mirror or {}):
             if name not in known:
                 raise InvalidInput(f"{step}: no deployment named {name!r} (known: {sorted(known)})")
-        _check_split(live, mirror_now, step)
+        check_split(live, mirror_now, step)
         for name, percent in {**live, **mirror_now}.items():
             state = current.deployment(name).state if current.deployment(name) else None
             if percent and state == "Deleting":
@@ -264,42 +264,7 @@ def _parse_model(model) -> tuple[str, str]:
     return model, ""
 
 
-def _model_ref(model_name: object, model_version: object) -> tuple[str, str]:
-    if not isinstance(model_name, str) or not model_name.strip() or "/" in model_name or ":" in model_name:
-        raise InvalidInput(f"model name must be a non-empty string without '/' or ':', got {model_name!r}")
-    version = str(model_version).strip() if isinstance(model_version, (str, int)) else ""
-    if not version.isdigit():
-        raise InvalidInput(f"model version must be a registry version number, got {model_version!r}")
-    return model_name.strip(), version
 
-
-def _percent_map(value: object, what: str) -> dict[str, int]:
-    if not isinstance(value, dict):
-        raise InvalidInput(f"{what} must be a mapping of deployment name to percent, got {type(value).__name__}")
-    result = {}
-    for name, percent in value.items():
-        validate_deployment_name(name)
-        if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
-            raise InvalidInput(f"{what}: {name!r} must get an integer percent 0-100, got {percent!r}")
-        result[name] = percent
-    return result
-
-
-def _check_split(live: dict[str, int], mirror: dict[str, int] | None, step: str) -> None:
-    total = sum(live.values())
-    if total not in (0, 100):
-        raise InvalidInput(f"{step}: live traffic must sum to 0 or 100, got {total}")
-    if mirror is None:
-        return
-    mirrored = {name: p for name, p in mirror.items() if p}
-    if len(mirrored) > 1:
-        raise InvalidInput(f"{step}: mirror traffic may go to one deployment only, got {sorted(mirrored)}")
-    for name, percent in mirrored.items():
-        if percent > MAX_MIRROR_PERCENT:
-            raise InvalidInput(f"{step}: mirror traffic to {name!r} is {percent}%, at most {MAX_MIRROR_PERCENT}%")
-        if live.get(name):
-            raise InvalidInput(f"{step}: deployment {name!r} cannot get both live ({live[name]}%) "
-                               f"and mirror ({percent}%) traffic")
 
 
 def _parse_body(data: bytes, content_type: str) -> object:

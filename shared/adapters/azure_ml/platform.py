@@ -27,7 +27,7 @@ import shlex
 from shared.adapters.azure_ml.config import AzureMLConfig
 from shared.adapters.azure_ml.errors import azure_step, translate
 from shared.domain.errors import Conflict, InvalidInput, NotFound, PlatformError
-from shared.domain.training import CANCELED, COMPLETED, FAILED, QUEUED, RUNNING, JobStatus
+from shared.domain.training import CANCELED, COMPLETED, FAILED, QUEUED, RUNNING, TRAINING_FLAGS, JobStatus
 from shared.ports import ModelVersionInfo, TrainingJobRequest
 
 log = logging.getLogger(__name__)
@@ -40,15 +40,6 @@ _STATUS = {
     "Completed": COMPLETED,
     "Failed": FAILED, "NotResponding": FAILED,
     "Canceled": CANCELED,
-}
-PARAMETER_FLAGS = {  # TrainingJobRequest.parameters → train.py flags (as the local runner)
-    "algorithm": "--algorithm",
-    "reg_rate": "--reg-rate",
-    "n_estimators": "--n-estimators",
-    "learning_rate": "--learning-rate",
-    "max_depth": "--max-depth",
-    "test_size": "--test-size",
-    "seed": "--seed",
 }
 DATA_DIR = "training_data"
 MANIFEST_FILE = "training_set.json"
@@ -160,11 +151,11 @@ class AzureMLPlatform:
             f"--experiment {shlex.quote(request.experiment or self.config.experiment)}",
         ]
         for key, value in sorted(request.parameters.items()):
-            if key not in PARAMETER_FLAGS:
+            if key not in TRAINING_FLAGS:
                 raise InvalidInput(f"training job {request.job_name!r}: unknown parameter {key!r} "
-                                   f"(known: {sorted(PARAMETER_FLAGS)})")
+                                   f"(known: {sorted(TRAINING_FLAGS)})")
             inputs[key] = value
-            train.append(f"{PARAMETER_FLAGS[key]} ${{{{inputs.{key}}}}}")
+            train.append(f"{TRAINING_FLAGS[key]} ${{{{inputs.{key}}}}}")
         shell.append(" ".join(train))
         return command(
             name=request.job_name,

@@ -39,13 +39,13 @@ from urllib.parse import urlsplit
 
 from shared.domain.errors import Conflict, InvalidInput, NotFound, PlatformError
 from shared.domain.naming import MAX_DEPLOYMENTS, validate_deployment_name, validate_endpoint_name
+from shared.domain.traffic import check_split, model_ref, percent_map
 from shared.ports import DeploymentInfo, EndpointInfo, ScoringResult
 
 log = logging.getLogger(__name__)
 
 CREATING, SUCCEEDED, FAILED, DELETING = "Creating", "Succeeded", "Failed", "Deleting"
 STATE_FILE = "endpoint.json"
-MAX_MIRROR_PERCENT = 50
 STOP_TIMEOUT_SECONDS = 10.0
 PING_INTERVAL_SECONDS = 0.2
 SCORING_TIMEOUT_SECONDS = 60
@@ -125,7 +125,7 @@ class LocalOnlineEndpoints:
         """
         endpoint = validate_endpoint_name(endpoint)
         deployment = validate_deployment_name(deployment)
-        model_name, model_version = _model_ref(model_name, model_version)
+        model_name, model_version = model_ref(model_name, model_version)
         step = f"deploy {model_name} version {model_version} as {endpoint}/{deployment}"
         with self._store.deployment_lock(endpoint, deployment, wait_seconds=timeout_seconds):
             current = self._reserve(endpoint, deployment, model_name, model_version)
@@ -185,16 +185,16 @@ class LocalOnlineEndpoints:
         """
         endpoint = validate_endpoint_name(endpoint)
         step = f"set traffic of endpoint {endpoint!r}"
-        live = _percent_map(traffic, f"{step}: traffic")
-        mirror = None if mirror_traffic is None else _percent_map(mirror_traffic, f"{step}: mirror_traffic")
-        _check_split(live, mirror, step)
+        live = percent_map(traffic, f"{step}: traffic")
+        mirror = None if mirror_traffic is None else percent_map(mirror_traffic, f"{step}: mirror_traffic")
+        check_split(live, mirror, step)
         with self._store.transaction(endpoint, always_write=True) as state:
             deployments = state["deployments"]
             mirror_now = state["mirror_traffic"] if mirror is None else mirror
             for name in list(live) + list(mirror_now if mirror is not None else {}):
                 if name not in deployments:
                     raise InvalidInput(f"{step}: no deployment named {name!r} (known: {sorted(deployments)})")
-            _check_split(live, mirror_now, step)
+            check_split(live, mirror_now, step)
             for name, percent in {**live, **mirror_now}.items():
                 if percent and deployments.get(name, {}).get("state") == DELETING:
                     raise Conflict(f"{step}: deployment {name!r} is being deleted")
@@ -515,42 +515,7 @@ def _deployment_info(name: str, entry: dict) -> DeploymentInfo:
     return DeploymentInfo(name, entry["model_name"], entry["model_version"], state)
 
 
-def _model_ref(model_name: object, model_version: object) -> tuple[str, str]:
-    if not isinstance(model_name, str) or not model_name.strip() or "/" in model_name:
-        raise InvalidInput(f"model name must be a non-empty string without '/', got {model_name!r}")
-    version = str(model_version).strip() if isinstance(model_version, (str, int)) else ""
-    if not version.isdigit():
-        raise InvalidInput(f"model version must be a registry version number, got {model_version!r}")
-    return model_name.strip(), version
 
-
-def _percent_map(value: object, what: str) -> dict[str, int]:
-    if not isinstance(value, dict):
-        raise InvalidInput(f"{what} must be a mapping of deployment name to percent, got {type(value).__name__}")
-    result = {}
-    for name, percent in value.items():
-        validate_deployment_name(name)
-        if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
-            raise InvalidInput(f"{what}: {name!r} must get an integer percent 0-100, got {percent!r}")
-        result[name] = percent
-    return result
-
-
-def _check_split(live: dict[str, int], mirror: dict[str, int] | None, step: str) -> None:
-    total = sum(live.values())
-    if total not in (0, 100):
-        raise InvalidInput(f"{step}: live traffic must sum to 0 or 100, got {total}")
-    if mirror is None:
-        return
-    mirrored = {name: p for name, p in mirror.items() if p}
-    if len(mirrored) > 1:
-        raise InvalidInput(f"{step}: mirror traffic may go to one deployment only, got {sorted(mirrored)}")
-    for name, percent in mirrored.items():
-        if percent > MAX_MIRROR_PERCENT:
-            raise InvalidInput(f"{step}: mirror traffic to {name!r} is {percent}%, at most {MAX_MIRROR_PERCENT}%")
-        if live.get(name):
-            raise InvalidInput(f"{step}: deployment {name!r} cannot get both live ({live[name]}%) "
-                               f"and mirror ({percent}%) traffic")
 
 
 def _parse_body(data: bytes, headers: dict) -> object:

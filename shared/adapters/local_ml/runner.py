@@ -15,17 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from shared.adapters.local_ml.platform import _write_status, tail
-from shared.domain.training import COMPLETED, FAILED, RUNNING
+from shared.domain.training import COMPLETED, FAILED, RUNNING, TRAINING_FLAGS
 
-PARAMETER_FLAGS = {
-    "algorithm": "--algorithm",
-    "reg_rate": "--reg-rate",
-    "n_estimators": "--n-estimators",
-    "learning_rate": "--learning-rate",
-    "max_depth": "--max-depth",
-    "test_size": "--test-size",
-    "seed": "--seed",
-}
 
 
 def main(job_dir: Path) -> int:
@@ -50,8 +41,8 @@ def main(job_dir: Path) -> int:
         "--output-file", str(result_file),
     ]
     for key, value in spec.get("parameters", {}).items():
-        if key in PARAMETER_FLAGS:
-            command += [PARAMETER_FLAGS[key], str(value)]
+        if key in TRAINING_FLAGS:
+            command += [TRAINING_FLAGS[key], str(value)]
     with open(log_path, "ab") as log:
         exit_code = subprocess.call(command, cwd=job_dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     if exit_code != 0:
