@@ -91,11 +91,12 @@ class DataIngestion:
         """Accepted batches join the training data (and ask for training) exactly once, even after a crash."""
         if batch.status != ACCEPTED or batch.training_requested:
             return batch
-        self._track_performance(batch)
         if self.config.train_on_new_data:
             self.training.request_training(batch.ref, reason=f"new data {batch.name}")
         else:
             self.training.add_accepted(batch.ref)
+        # Scored while the quiet period runs: the job that trains on this file starts after it.
+        self._track_performance(batch)
 
         def mark(doc: dict | None) -> dict | None:
             if doc is None or doc.get("training_requested"):
