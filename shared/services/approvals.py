@@ -23,7 +23,7 @@ from shared.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Pl
 from shared.domain.links import token_fingerprint, verify_decision
 from shared.ports import Notification
 from shared.services.candidates import approval_links, approval_notification
-from shared.services.delivery import DeliveryConfig, DeliveryPorts, Records
+from shared.services.delivery import DeliveryConfig, DeliveryPorts, Records, close_approval, remove_staging_deployment
 from shared.services.documents import update_document
 
 log = logging.getLogger(__name__)
@@ -31,34 +31,6 @@ log = logging.getLogger(__name__)
 DECIDING = "deciding"  # claimed by one decision; no other can start
 ACTION_STATUS = {"approve": APPROVED, "reject": REJECTED}
 STUCK_AFTER = timedelta(minutes=15)
-
-
-def close_approval(ports: DeliveryPorts, records: Records, approval_id: str, status: str, actor: str,
-                   reason: str, via: str = "system") -> Approval | None:
-    """Close a pending approval (expired, superseded) without a promotion; None if it was no longer pending."""
-    now = ports.clock()
-
-    def close(doc: dict | None) -> dict | None:
-        if doc is None or doc["status"] != PENDING:
-            return None
-        return {**doc, "status": status, "decided_by": actor, "decided_at": iso(now), "decided_via": via, "reason": reason}
-
-    doc, changed = update_document(ports.documents, approval_key(approval_id), close)
-    if not changed:
-        return None
-    approval = Approval.from_dict(doc)
-    records.set_candidate(approval.candidate_version, status, reason)
-
-    def unstage(production: Production) -> Production | None:
-        if production.staging_approval != approval.id:
-            return None
-        production.staging_version = production.staging_deployment = production.staging_approval = None
-        return production
-
-    records.change_production(unstage)
-    ports.audit.append({"at": iso(now), "action": status, "actor": actor, "via": via, "model": approval.model_name,
-                        "version": approval.candidate_version, "approval_id": approval.id, "reason": reason})
-    return approval
 
 
 @dataclass
@@ -220,19 +192,8 @@ class ApprovalService:
         return Approval.from_dict(doc)
 
     def _teardown_staging(self, approval: Approval) -> None:
-        def unstage(production: Production) -> Production | None:
-            if production.staging_approval != approval.id:
-                return None
-            production.staging_version = production.staging_deployment = production.staging_approval = None
-            return production
-
-        self.records.change_production(unstage)
-        endpoint = self.ports.endpoints.get_endpoint(self.config.endpoint_name)
-        if endpoint.traffic.get(approval.deployment):
-            return  # it serves live traffic: not a staging deployment any more
-        if endpoint.mirror_traffic.get(approval.deployment):
-            self.ports.endpoints.set_traffic(self.config.endpoint_name, dict(endpoint.traffic), {})
-        self.ports.endpoints.delete_deployment(self.config.endpoint_name, approval.deployment)
+        self.records.unstage(approval.id)
+        remove_staging_deployment(self.ports.endpoints, self.config.endpoint_name, approval.deployment)
 
     # --- rollback ----------------------------------------------------------------------
 
@@ -307,7 +268,7 @@ class ApprovalService:
                 report.reported.append(f"traffic {live} does not match the record (champion "
                                        f"{production.champion_deployment or 'none'}), which is not deployed")
         known = {production.champion_deployment, production.staging_deployment} - {None}
-        in_progress = {c.deployment for c in self._candidates() if c.status in IN_PROGRESS}
+        in_progress = {c.deployment for c in self.records.candidates() if c.status in IN_PROGRESS}
         for deployment in endpoint.deployments:
             if deployment.name in known or deployment.name in in_progress:
                 continue
@@ -323,7 +284,7 @@ class ApprovalService:
                                                     text="; ".join(report.reported)))
 
     def _fail_stuck(self, report: SweepReport, now) -> None:
-        for candidate in self._candidates():
+        for candidate in self.records.candidates():
             last = datetime.fromisoformat(candidate.history[-1]["at"]) if candidate.history else now
             if candidate.status in IN_PROGRESS and now - last > STUCK_AFTER:
                 self.records.set_candidate(candidate.version, FAILED, f"stuck in {candidate.status} since {iso(last)}",
@@ -333,11 +294,6 @@ class ApprovalService:
             if approval.decided_at and now - datetime.fromisoformat(approval.decided_at) > STUCK_AFTER:
                 self._finish(approval, FAILED, reason="decision interrupted; redeploy to try again")
                 report.repaired.append(f"approval {approval.id} stuck deciding: marked failed")
-
-    def _candidates(self):
-        from shared.domain.candidates import Candidate
-
-        return [Candidate.from_dict(v.doc) for v in self.ports.documents.list(f"candidates/{self.config.model_name}/")]
 
     def _delete_quietly(self, deployment: str) -> None:
         try:

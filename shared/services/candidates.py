@@ -30,7 +30,7 @@ from shared.domain.models import ModelRegistered
 from shared.domain.naming import deployment_name_for
 from shared.domain.smoke import SmokeResult, check_response, payload, sample_rows
 from shared.ports import DocumentExists, Notification
-from shared.services.delivery import DeliveryConfig, DeliveryPorts, Records
+from shared.services.delivery import DeliveryConfig, DeliveryPorts, Records, close_approval, remove_staging_deployment
 from shared.services.documents import update_document
 
 log = logging.getLogger(__name__)
@@ -72,8 +72,7 @@ class CandidatePipeline:
         return self._advance(Candidate.from_dict(doc), retry=True)
 
     def list(self) -> list[Candidate]:
-        stored = self.ports.documents.list(f"candidates/{self.config.model_name}/")
-        return [Candidate.from_dict(v.doc) for v in reversed(stored)]
+        return self.records.candidates()
 
     # --- the steps -------------------------------------------------------------------
 
@@ -159,8 +158,6 @@ class CandidatePipeline:
         old_approval, old_deployment = production.staging_approval, production.staging_deployment
         if not old_approval or production.staging_version == version:
             return
-        from shared.services.approvals import close_approval
-
         closed = close_approval(self.ports, self.records, old_approval, SUPERSEDED,
                                 actor="system", reason=f"superseded by v{version}")
         if closed and old_deployment:
@@ -247,14 +244,9 @@ class CandidatePipeline:
         return candidate
 
     def _remove_staging(self, deployment: str) -> None:
-        """Best effort: take any mirror off, then delete; what is left is reported by the sweeper."""
+        """Best effort: what is left is reported by the sweeper."""
         try:
-            endpoint = self.ports.endpoints.get_endpoint(self.config.endpoint_name)
-            if endpoint.traffic.get(deployment):
-                return  # live traffic: never remove what serves production
-            if endpoint.mirror_traffic.get(deployment):
-                self.ports.endpoints.set_traffic(self.config.endpoint_name, dict(endpoint.traffic), {})
-            self.ports.endpoints.delete_deployment(self.config.endpoint_name, deployment)
+            remove_staging_deployment(self.ports.endpoints, self.config.endpoint_name, deployment)
         except Exception as error:  # noqa: BLE001
             log.warning("could not remove staging deployment %s: %s", deployment, error)
 

@@ -1,15 +1,18 @@
 """What the outer loop shares: its configuration, its ports, and small helpers on records."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Callable
 
-from shared.domain.candidates import Candidate, Production, candidate_key, production_key
+from shared.domain.candidates import PENDING, Approval, Candidate, Production, approval_key, candidate_key, production_key
 from shared.domain.clock import iso, utc_now
 from shared.domain.errors import NotFound
 from shared.domain.gate import GatePolicy
 from shared.ports import AuditLog, DocumentStore, FileStore, MLPlatform, Notifier, OnlineEndpoints
 from shared.services.documents import update_document
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,11 @@ class Records:
         doc, _ = update_document(self.documents, candidate_key(self.model_name, version), apply)
         return Candidate.from_dict(doc)
 
+    def candidates(self) -> list[Candidate]:
+        """Every candidate of the model, newest version first."""
+        stored = self.documents.list(f"candidates/{self.model_name}/")
+        return [Candidate.from_dict(v.doc) for v in reversed(stored)]
+
     def production(self) -> Production:
         stored = self.documents.get(production_key(self.model_name))
         return Production.from_dict(stored.doc if stored else None, self.model_name)
@@ -76,3 +84,45 @@ class Records:
 
         doc, _ = update_document(self.documents, production_key(self.model_name), apply)
         return Production.from_dict(doc, self.model_name)
+
+    def unstage(self, approval_id: str) -> Production:
+        """Forget the staging deployment if it still belongs to that approval."""
+
+        def clear(production: Production) -> Production | None:
+            if production.staging_approval != approval_id:
+                return None
+            production.staging_version = production.staging_deployment = production.staging_approval = None
+            return production
+
+        return self.change_production(clear)
+
+
+def close_approval(ports: DeliveryPorts, records: Records, approval_id: str, status: str, actor: str,
+                   reason: str, via: str = "system") -> Approval | None:
+    """Close a pending approval (expired, superseded) without a promotion; None if it was no longer pending."""
+    now = ports.clock()
+
+    def close(doc: dict | None) -> dict | None:
+        if doc is None or doc["status"] != PENDING:
+            return None
+        return {**doc, "status": status, "decided_by": actor, "decided_at": iso(now), "decided_via": via, "reason": reason}
+
+    doc, changed = update_document(ports.documents, approval_key(approval_id), close)
+    if not changed:
+        return None
+    approval = Approval.from_dict(doc)
+    records.set_candidate(approval.candidate_version, status, reason)
+    records.unstage(approval.id)
+    ports.audit.append({"at": iso(now), "action": status, "actor": actor, "via": via, "model": approval.model_name,
+                        "version": approval.candidate_version, "approval_id": approval.id, "reason": reason})
+    return approval
+
+
+def remove_staging_deployment(endpoints: OnlineEndpoints, endpoint_name: str, deployment: str) -> None:
+    """Take any mirror off the deployment, then delete it; never one that serves live traffic."""
+    endpoint = endpoints.get_endpoint(endpoint_name)
+    if endpoint.traffic.get(deployment):
+        return  # live traffic: not a staging deployment any more
+    if endpoint.mirror_traffic.get(deployment):
+        endpoints.set_traffic(endpoint_name, dict(endpoint.traffic), {})
+    endpoints.delete_deployment(endpoint_name, deployment)
