@@ -10,6 +10,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from shared.adapters.window_reader import ChunkStream
 from shared.domain.errors import PlatformError
 
 LABEL = "Diabetic"
@@ -109,7 +110,7 @@ def score_data(tracking_uri: str, model_name: str, version: str, csv_chunks) -> 
 
     model = _sklearn_model(tracking_uri, model_name, version)
     labels, predictions, scores = [], [], []
-    stream = io.BufferedReader(_ChunkStream(iter(csv_chunks)), buffer_size=1 << 20)
+    stream = io.BufferedReader(ChunkStream(csv_chunks), buffer_size=1 << 20)
     for frame in pd.read_csv(stream, chunksize=200_000):
         features = frame.drop(columns=[c for c in ("PatientID", LABEL) if c in frame.columns])
         labels.append(frame[LABEL].to_numpy())
@@ -124,25 +125,3 @@ def score_data(tracking_uri: str, model_name: str, version: str, csv_chunks) -> 
         "f1": float(f1_score(y, p, zero_division=0)),
         "rows": int(len(y)),
     }
-
-
-class _ChunkStream(io.RawIOBase):
-    """A readable raw stream over an iterator of byte chunks."""
-
-    def __init__(self, chunks):
-        self._chunks = chunks
-        self._buffer = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target) -> int:
-        while not self._buffer:
-            try:
-                self._buffer = next(self._chunks)
-            except StopIteration:
-                return 0
-        size = min(len(target), len(self._buffer))
-        target[:size] = self._buffer[:size]
-        self._buffer = self._buffer[size:]
-        return size
