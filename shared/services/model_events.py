@@ -9,6 +9,7 @@ from shared.domain.clock import iso, utc_now
 from shared.domain.errors import InvalidInput
 from shared.domain.event_parsing import parse_json_object, parse_mlflow_webhook, parse_model_registered_event
 from shared.domain.models import ModelRegistered, model_version_key
+from shared.domain.training import job_key
 from shared.domain.signatures import verify_mlflow_signature
 from shared.ports import DocumentExists, DocumentStore
 from shared.services.training import TrainingService
@@ -88,7 +89,7 @@ class ModelEvents:
 
     def _link_job(self, event: ModelRegistered) -> None:
         job_name = event.tags.get("job_name")
-        if job_name and self.documents.get(f"jobs/{job_name}"):
+        if job_name and self.documents.get(job_key(job_name)):
             self.training.record_model_version(job_name, event.version, event.run_id)
 
     def list_registered(self) -> list[dict]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.domain.batches import ACCEPTED, DataBatch
-from shared.domain.candidates import Production, production_key
+from shared.domain.candidates import candidate_key
 from shared.domain.clock import iso, utc_now
 from shared.domain.drift import DriftPolicy, WindowAccumulator, baseline_from_profile, check_drift
 from shared.domain.drift_report import render_html
@@ -17,6 +17,8 @@ from shared.domain.models import model_version_key
 from shared.ports import (
     DocumentExists, DocumentStore, FileStore, MLPlatform, Notification, Notifier, OnlineEndpoints, WindowReader,
 )
+from shared.domain.training import job_key
+from shared.services.delivery import Records
 from shared.services.documents import update_document
 from shared.services.training import TrainingService
 
@@ -47,6 +49,7 @@ class Monitoring:
                  training: TrainingService, notifier: Notifier, config: MonitoringConfig, clock=utc_now,
                  endpoints: OnlineEndpoints | None = None):
         self.endpoints = endpoints
+        self.records = Records(documents, config.model_name, clock)
         self.documents = documents
         self.files = files
         self.platform = platform
@@ -62,7 +65,7 @@ class Monitoring:
         """Compare the data accepted since the champion was trained with the champion's baseline."""
         now = self.clock()
         check_id = f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-        production = self._production()
+        production = self.records.production()
         champion = production.champion_version
         record = {"id": check_id, "at": iso(now), "trigger": trigger, "champion_version": champion}
         if not champion:
@@ -133,7 +136,7 @@ class Monitoring:
     def _training_set(self, version: str) -> set[tuple[str, str]]:
         event = self.documents.get(model_version_key(self.config.model_name, version))
         job_name = (event.doc.get("tags") or {}).get("job_name") if event else None
-        job = self.documents.get(f"jobs/{job_name}") if job_name else None
+        job = self.documents.get(job_key(job_name)) if job_name else None
         return {(b["name"], b["etag"]) for b in job.doc["batches"]} if job else set()
 
     def _store_check(self, record: dict) -> dict:
@@ -144,7 +147,7 @@ class Monitoring:
 
     def track_performance(self, batch: DataBatch) -> dict | None:
         """Score a newly accepted (labelled) batch with the champion before it is trained on."""
-        champion = self._production().champion_version
+        champion = self.records.production().champion_version
         if not champion:
             return None
         key = f"monitoring/performance/{batch.decided_at}-{batch.key.replace('/', '_')}"
@@ -172,7 +175,7 @@ class Monitoring:
         return [v.doc for v in self.documents.list("monitoring/performance/")][::-1][:limit]
 
     def _reference_metrics(self, version: str) -> dict:
-        candidate = self.documents.get(f"candidates/{self.config.model_name}/{int(version):08d}")
+        candidate = self.documents.get(candidate_key(self.config.model_name, version))
         gate = (candidate.doc.get("gate") or {}).get("candidate") if candidate else None
         if gate:
             return gate
@@ -214,10 +217,6 @@ class Monitoring:
         else:
             log.info("retraining not requested (%s): %s", decision["detail"], reason)
         return decision
-
-    def _production(self) -> Production:
-        stored = self.documents.get(production_key(self.config.model_name))
-        return Production.from_dict(stored.doc if stored else None, self.config.model_name)
 
 
 def _format(name: str) -> str:
