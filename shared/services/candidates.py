@@ -6,7 +6,6 @@ import time
 import uuid
 from datetime import datetime, timedelta
 
-from shared.domain.batches import ACCEPTED, DataBatch
 from shared.domain.candidates import (
     AWAITING_APPROVAL,
     DEPLOYING,
@@ -32,6 +31,7 @@ from shared.domain.smoke import SmokeResult, check_response, payload, sample_row
 from shared.ports import DocumentExists, Notification
 from shared.services.delivery import DeliveryConfig, DeliveryPorts, Records, close_approval, remove_staging_deployment
 from shared.services.documents import update_document
+from shared.services.training import accepted_data
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +142,7 @@ class CandidatePipeline:
         return check_response(result.status, result.body, len(rows), latency, self.config.smoke_max_latency_ms)
 
     def _recent_rows(self) -> tuple[list[str], list[list]]:
-        batches = [DataBatch.from_dict(v.doc) for v in self.ports.documents.list("batches/")]
-        accepted = sorted((b for b in batches if b.status == ACCEPTED), key=lambda b: b.decided_at or "")
+        accepted = accepted_data(self.ports.documents)
         if not accepted:
             return [], []
         newest = accepted[-1]

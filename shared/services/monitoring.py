@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.domain.batches import ACCEPTED, DataBatch
+from shared.domain.batches import BatchRef, DataBatch
 from shared.domain.candidates import candidate_key
 from shared.domain.clock import iso, utc_now
 from shared.domain.drift import DriftPolicy, WindowAccumulator, baseline_from_profile, check_drift
@@ -126,12 +126,10 @@ class Monitoring:
         info = self.files.info(report["container"], report["name"])
         return b"".join(self.files.read_chunks(report["container"], report["name"], info.etag))
 
-    def _window_batches(self, champion: str) -> list[DataBatch]:
+    def _window_batches(self, champion: str) -> list[BatchRef]:
         """Accepted files the champion did not train on, oldest first."""
         trained_on = self._training_set(champion)
-        batches = [DataBatch.from_dict(v.doc) for v in self.documents.list("batches/")]
-        fresh = [b for b in batches if b.status == ACCEPTED and (b.name, b.etag) not in trained_on]
-        return sorted(fresh, key=lambda b: b.decided_at or "")
+        return [b for b in self.training.accepted_data() if (b.name, b.etag) not in trained_on]
 
     def _training_set(self, version: str) -> set[tuple[str, str]]:
         event = self.documents.get(model_version_key(self.config.model_name, version))

@@ -94,8 +94,7 @@ class TrainingService:
         return job
 
     def accepted_data(self) -> list[BatchRef]:
-        stored = self.documents.get(ACCEPTED_DATA_KEY)
-        return [BatchRef.from_dict(b) for b in (stored.doc["batches"] if stored else [])]
+        return accepted_data(self.documents)
 
     def record_job_status(self, job_name: str, reported: JobStatus | None = None) -> TrainingJob:
         """Bring the job record up to date with the platform; terminal states never regress."""
@@ -209,6 +208,12 @@ class TrainingService:
                 facts={"job": job.name, "model": job.model_name, "data files": len(job.batches), "log tail": job.log_tail[-1500:]},
             )
         )
+
+
+def accepted_data(documents: DocumentStore) -> list[BatchRef]:
+    """Every accepted data file, in the order it was accepted (one document read)."""
+    stored = documents.get(ACCEPTED_DATA_KEY)
+    return [BatchRef.from_dict(b) for b in (stored.doc["batches"] if stored else [])]
 
 
 def _new_request(now) -> dict:

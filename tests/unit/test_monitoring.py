@@ -89,6 +89,7 @@ class World:
         batch = DataBatch("data", name, etag, len(data), ACCEPTED, received_at=f"2026-11-22T12:00:{len(self.documents.docs):02d}",
                           decided_at=f"2026-11-22T12:00:{len(self.documents.docs):02d}", sha256="s")
         self.documents.create(batch.key, batch.to_dict())
+        self.training.add_accepted(batch.ref)  # as ingestion does on acceptance
         return batch
 
 
