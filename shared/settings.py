@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Mapping, TypeVar
 
+from shared.domain.errors import InvalidInput
+from shared.domain.naming import validate_endpoint_name
+
 T = TypeVar("T")
 
 ML_BACKENDS = ("local", "azure")
@@ -121,7 +124,7 @@ class Settings:
             notify_webhook_url=Secret(read.optional_url("NOTIFY_WEBHOOK_URL")),
             teams_webhook_url=Secret(read.optional_url("TEAMS_WEBHOOK_URL")),
             public_base_url=read.url("PUBLIC_BASE_URL", "http://127.0.0.1:7071").rstrip("/"),
-            endpoint_name=read.resource_name("ENDPOINT_NAME", "diabetes-endpoint"),
+            endpoint_name=read.endpoint_name("ENDPOINT_NAME", "diabetes-endpoint"),
             gate_metric=read.choice("GATE_METRIC", GATE_METRICS, "auc"),
             gate_min_value=read.number("GATE_MIN_VALUE", 0.75, float, 0, 1),
             gate_max_drop=read.number("GATE_MAX_DROP", 0.02, float, 0, 1),
@@ -246,13 +249,13 @@ class _Reader:
             raise SettingsError(f"{name}: unknown {', '.join(unknown)}; choose from {', '.join(allowed)}")
         return picked
 
-    def resource_name(self, name: str, default: str) -> str:
-        """Azure ML endpoint names: 3-32 characters, a letter first, letters, digits and dashes."""
+    def endpoint_name(self, name: str, default: str) -> str:
+        """An Azure ML endpoint name (shared.domain.naming's rules)."""
         value = self.text(name, default)
-        valid = 3 <= len(value) <= 32 and value[0].isalpha() and not value.endswith("-")
-        if not valid or not all(c.isascii() and (c.isalnum() or c == "-") for c in value):
-            raise SettingsError(f"{name}: {value!r} is not a valid endpoint name (3-32 letters, digits, dashes; a letter first)")
-        return value
+        try:
+            return validate_endpoint_name(value)
+        except InvalidInput as error:
+            raise SettingsError(f"{name}: {error.message}") from None
 
     def url(self, name: str, default: str) -> str:
         value = self.text(name, default)
