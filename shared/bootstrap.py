@@ -174,8 +174,9 @@ def build_services(
                                               train_on_new_data="new_data" in settings.retrain_triggers),
                               performance=monitoring)
     delivery_ports = DeliveryPorts(documents, files, platform, endpoints, notifier, audit)
-    candidates = CandidatePipeline(delivery_ports, delivery_config(settings))
-    approvals = ApprovalService(delivery_ports, delivery_config(settings))
+    delivery = delivery_config(settings)
+    candidates = CandidatePipeline(delivery_ports, delivery)
+    approvals = ApprovalService(delivery_ports, delivery)
     model_events = ModelEvents(documents, training, settings.model_name,
                                settings.mlflow_webhook_secret.value, settings.webhook_max_age_seconds, candidates)
     return Services(settings, ingestion, training, model_events, candidates, approvals, monitoring)
