@@ -7,7 +7,7 @@ import azure.functions as func
 
 from blueprints.http import http_errors, json_response, query_choice
 from shared.bootstrap import get_services
-from shared.domain.batches import ACCEPTED, RECEIVED, REJECTED
+from shared.domain.batches import ACCEPTED, REJECTED
 from shared.domain.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,6 @@ def on_data_blob(blob: func.InputStream) -> None:
 @bp.route(route="data", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @http_errors
 def list_data(req: func.HttpRequest) -> func.HttpResponse:
-    status = query_choice(req, "status", {RECEIVED, ACCEPTED, REJECTED})
+    status = query_choice(req, "status", {ACCEPTED, REJECTED})
     batches = get_services().ingestion.list_batches(status)
     return json_response({"files": [b.to_dict() for b in batches], "count": len(batches)})

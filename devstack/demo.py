@@ -150,7 +150,7 @@ def _score_production(stack) -> tuple[list[list[str]], list[str], list[int]]:
 
 def _batch(api: ApiClient, name: str):
     files = api.get_json("/api/data")["files"]
-    return next((f for f in files if f["name"] == name and f["status"] != "received"), None)
+    return next((f for f in files if f["name"] == name), None)
 
 
 def _job_with(api: ApiClient, name: str):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from urllib.parse import quote
 
-RECEIVED, ACCEPTED, REJECTED = "received", "accepted", "rejected"
+ACCEPTED, REJECTED = "accepted", "rejected"  # a batch is recorded once, with its verdict
 
 
 @dataclass(frozen=True)
