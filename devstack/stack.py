@@ -166,21 +166,13 @@ def register_webhook(tracking_uri: str, url: str, secret: str) -> None:
 
 
 def stop_deployments(endpoints_dir: Path) -> list[str]:
-    """Stop the scoring servers the app started for its deployments (each leads its own process group)."""
-    stopped = []
-    for state_file in endpoints_dir.glob("*/endpoint.json"):
-        try:
-            deployments = json.loads(state_file.read_text()).get("deployments", {})
-        except (OSError, ValueError):
-            continue
-        for name, entry in deployments.items():
-            for pid in {entry.get("pid"), (entry.get("pending") or {}).get("pid")} - {None}:
-                try:
-                    os.killpg(int(pid), signal.SIGTERM)
-                    stopped.append(name)
-                except (ProcessLookupError, PermissionError, ValueError):
-                    pass
-    return stopped
+    """Stop the scoring servers the app started for its deployments."""
+    from shared.adapters.local_ml.endpoints import LocalOnlineEndpoints
+
+    if not endpoints_dir.exists():
+        return []
+    # Stopping needs neither the registry nor the router: their addresses are placeholders here.
+    return LocalOnlineEndpoints(endpoints_dir, "http://127.0.0.1:0", "http://127.0.0.1:0", "").stop_servers()
 
 
 def stop_recorded_stack(root: Path) -> int:

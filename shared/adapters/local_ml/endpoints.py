@@ -263,6 +263,19 @@ class LocalOnlineEndpoints:
             connection.close()
             self._connections.router = None
 
+    def stop_servers(self) -> list[str]:
+        """Stop every running scoring server recorded here (the local stack's shutdown). The state
+        stays, so the stack can restart them; a recorded pid that is no longer ours is left alone."""
+        stopped = []
+        for state_file in sorted(self.state_dir.glob("*/endpoint.json")):
+            state = self._store.read(state_file.parent.name)
+            for name, entry in state["deployments"].items():
+                for server in (entry, entry.get("pending") or {}):
+                    if _alive(server.get("pid"), server.get("pid_start")):
+                        self._stop_process(server["pid"], server.get("pid_start"))
+                        stopped.append(name)
+        return stopped
+
     # ------------------------------------------------------- deployment internals
 
     def _reserve(self, endpoint: str, deployment: str, model_name: str, model_version: str) -> DeploymentInfo | None:
