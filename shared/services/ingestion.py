@@ -35,7 +35,7 @@ class DataIngestion:
         config: IngestionConfig,
         performance=None,
     ):
-        self.performance = performance  # Monitoring: the champion scores each accepted batch first
+        self.performance = performance  # Monitoring: the champion scores each accepted batch
         self.files = files
         self.documents = documents
         self.notifier = notifier
@@ -51,27 +51,29 @@ class DataIngestion:
         if stored:
             return self._finish(DataBatch.from_dict(stored.doc))
 
+        received_at = iso(utc_now())
         report = validate_csv(
             self.files.read_chunks(container, name, info.etag),
             self.config.contract,
             declared_size=info.size,
         )
+        report_dict = report.to_dict()
         batch = DataBatch(
             container=container,
             name=name,
             etag=info.etag,
             size=info.size,
             status=ACCEPTED if report.accepted else REJECTED,
-            received_at=iso(utc_now()),
+            received_at=received_at,
             decided_at=iso(utc_now()),
             rows=report.rows,
             sha256=report.sha256,
             summary=report.summary(),
-            problems=report.to_dict()["problems"],
+            problems=report_dict["problems"],
             problem_count=report.problem_count,
         )
         if not report.accepted:
-            batch.quarantine = self._quarantine(batch, report.to_dict())
+            batch.quarantine = self._quarantine(batch, report_dict)
         try:
             self.documents.create(batch.key, batch.to_dict())
         except DocumentExists:
