@@ -89,8 +89,10 @@ class TrainingService:
             return None
         inputs = self.accepted_data()
         job = self._create_job_record(request["job_name"], inputs, "; ".join(request["reasons"]))
-        self._submit(job, inputs)
-        self._close_request(request["request_id"], inputs)
+        # The job record is the truth: after a crash it may hold an earlier training set.
+        trained_on = [BatchRef.from_dict(b) for b in job.batches]
+        self._submit(job, trained_on)
+        self._close_request(request["request_id"], trained_on)
         return job
 
     def accepted_data(self) -> list[BatchRef]:
@@ -170,7 +172,7 @@ class TrainingService:
         request = TrainingJobRequest(
             job_name=job.name,
             model_name=job.model_name,
-            inputs=tuple(BatchRef.from_dict(b) for b in job.batches) or tuple(inputs),
+            inputs=tuple(inputs),
             training_set_id=job.training_set_id,
             parameters=dict(self.config.parameters),
         )

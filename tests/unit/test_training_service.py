@@ -101,3 +101,23 @@ def test_a_request_without_new_data_trains_on_all_accepted_data(world):
     assert {b["name"] for b in job.batches} == {"a.csv", "b.csv"}
     assert job.reason == "data drift: BMI, Age"
     assert world.training.pending_request() is None
+
+
+def test_data_accepted_after_a_crashed_submission_is_not_lost(world, monkeypatch):
+    world.training.request_training(ref("a.csv"), "a")
+    world.clock.advance(seconds=11)
+    monkeypatch.setattr(world.training, "_submit", lambda *a: (_ for _ in ()).throw(RuntimeError("crash")))
+    try:
+        world.training.submit_due_training()  # the job record (on a.csv) exists, nothing submitted
+    except RuntimeError:
+        pass
+    monkeypatch.undo()
+    world.training.request_training(ref("b.csv"), "b")
+    world.clock.advance(seconds=11)
+
+    first = world.training.submit_due_training()
+    world.clock.advance(seconds=11)
+    second = world.training.submit_due_training()
+
+    assert [b["name"] for b in first.batches] == ["a.csv"]
+    assert second is not None and {b["name"] for b in second.batches} == {"a.csv", "b.csv"}
