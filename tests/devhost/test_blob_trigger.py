@@ -9,7 +9,10 @@ import requests
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueClient
 
-from devhost.blob_poller import CHUNK_BYTES, POISON_QUEUE, RECEIPTS_CONTAINER, BlobWatch, decode_poison_message, make_stream
+from devhost.blob_poison import POISON_QUEUE, decode_poison_message
+from devhost.blob_storage import CHUNK_BYTES
+from devhost.blob_stream import make_stream
+from devhost.blob_watch import RECEIPTS_CONTAINER, BlobWatch
 from devhost.functions import index_functions, load_app
 
 from .conftest import MASTER_KEY, SAMPLE_APP, read_records, sample_env, unique_container, wait_for
