@@ -35,11 +35,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# The profile layout (these four values, `make_grid` and `coarse_cuts`) is declared by
+# shared/domain/drift/profile_format.py, the reader. Azure ML uploads only this folder,
+# so the job cannot import `shared`: this copy is checked against that declaration by
+# tests/training/test_profile_contract.py.
 PROFILE_VERSION = 2
 DEFAULT_BINS = 10
-DEFAULT_SAMPLE_SIZE = 200
 FLOAT_CELLS = 1000          # fine cells of a float column's grid
 MAX_INTEGER_CELLS = 2000    # an integer column wider than this gets cells of several integers
+
+DEFAULT_SAMPLE_SIZE = 200
 MAX_CATEGORIES = 100
 
 
@@ -130,7 +135,7 @@ def make_grid(values: np.ndarray, is_integer: bool) -> dict[str, Any]:
     if is_integer:
         width = max(1, math.ceil((hi - lo + 1) / MAX_INTEGER_CELLS))
         cells = int((hi - lo) // width) + 1
-        return {"start": lo - 0.5 * width if width == 1 else lo - 0.5, "width": float(width), "cells": cells}
+        return {"start": lo - 0.5, "width": float(width), "cells": cells}
     if hi == lo:
         return {"start": lo - 0.5, "width": 1.0, "cells": 1}
     cells = FLOAT_CELLS

@@ -11,7 +11,7 @@ from shared.domain.batches import BatchRef, DataBatch
 from shared.domain.candidates import candidate_key
 from shared.domain.clock import iso, utc_now
 from shared.domain.drift import DriftPolicy, WindowAccumulator, baseline_from_profile, check_drift
-from shared.domain.drift_report import render_html
+from shared.domain.drift import render_html
 from shared.domain.errors import NotFound
 from shared.domain.models import model_version_key
 from shared.ports import (

@@ -1,4 +1,4 @@
-"""shared/domain/drift.py: statistics, streaming accumulator, pooling, bad input, verdicts."""
+"""shared/domain/drift/: statistics, streaming accumulator, pooling, bad input, verdicts."""
 from __future__ import annotations
 
 import json
@@ -364,7 +364,7 @@ def test_to_dict_is_strict_json(prod, baseline):
 
 
 def test_importing_drift_imports_no_numpy():
-    code = ("import sys; import shared.domain.drift, shared.domain.drift_report; "
+    code = ("import sys; import shared.domain.drift, shared.domain.drift.report; "
             "print(sorted({'numpy', 'pandas', 'scipy'} & set(sys.modules)))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stderr

@@ -1,4 +1,4 @@
-"""shared/domain/drift_report.py: one inline SVG per feature, statistics, verdict, escaping."""
+"""shared/domain/drift/report.py: one inline SVG per feature, statistics, verdict, escaping."""
 from __future__ import annotations
 
 import json
@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from shared.domain.drift import DriftPolicy, WindowAccumulator, baseline_from_profile, check_drift
-from shared.domain.drift_report import render_html
+from shared.domain.drift import DriftPolicy, WindowAccumulator, baseline_from_profile, check_drift, render_html
 from training.baseline_profile import build_profile
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,77 @@
+"""One feature's window against its baseline: the histograms side by side, the statistics, their votes.
+
+Numeric features: PSI and Jensen-Shannon over the coarse quantile bins, KS over the fine
+grid (exact for integer features, whose grid has a cell per integer). Categorical
+features: PSI and Jensen-Shannon over the baseline's categories plus one bucket for the
+others; no KS, so at most two statistics can vote.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from shared.domain.drift.baseline import CategoricalBaseline, NumericBaseline
+from shared.domain.drift.policy import DriftPolicy
+from shared.domain.drift.statistics import ks_of_arrays, psi_and_js_of_arrays
+from shared.domain.drift.tallies import CategoricalTally, NumericTally
+
+
+def compare_numeric(feature: NumericBaseline, tally: NumericTally, policy: DriftPolicy) -> dict[str, Any]:
+    """Reference and current coarse histograms, PSI / KS / JS, votes and whether the feature drifted."""
+    import numpy as np
+
+    valid = tally.valid
+    reference_fine = np.asarray(feature.fine_counts, dtype=np.float64)
+    current_fine = tally.counts.astype(np.float64)
+    bounds = np.array((0, *feature.cuts), dtype=np.intp)
+    reference_coarse = np.add.reduceat(reference_fine, bounds)
+    current_coarse = np.add.reduceat(current_fine, bounds)
+    stats: dict[str, Any] = {
+        "kind": "numeric",
+        "psi": None, "ks": None, "js": None, "votes": 0, "drifted": False,
+        "reference": {
+            "edges": list(feature.edges),
+            "counts": [int(c) for c in reference_coarse],
+            "shares": (reference_coarse / reference_coarse.sum()).tolist(),
+            "rows": int(sum(feature.fine_counts)),
+            "min": feature.min, "max": feature.max, "mean": feature.mean,
+        },
+        "current": {
+            "counts": [int(c) for c in current_coarse],
+            "shares": (current_coarse / valid).tolist() if valid else [0.0] * len(current_coarse),
+            "rows": valid,
+            "min": tally.min if valid else None, "max": tally.max if valid else None,
+            "mean": tally.sum / valid if valid else None,
+        },
+    }
+    if valid:
+        psi_value, js_value = psi_and_js_of_arrays(reference_coarse, current_coarse)
+        ks_value = ks_of_arrays(reference_fine, current_fine)
+        votes = (int(psi_value > policy.psi_threshold) + int(ks_value > policy.ks_threshold)
+                 + int(js_value > policy.js_threshold))
+        stats.update(psi=psi_value, ks=ks_value, js=js_value, votes=votes, drifted=votes >= policy.votes_needed)
+    return stats
+
+
+def compare_categorical(feature: CategoricalBaseline, tally: CategoricalTally, policy: DriftPolicy) -> dict[str, Any]:
+    """Reference and current category counts, PSI / JS, votes and whether the feature drifted."""
+    import numpy as np
+
+    valid = tally.valid
+    reference = np.array([*feature.counts, feature.other_count], dtype=np.float64)
+    current = np.array([*tally.counts, tally.unseen_count], dtype=np.float64)
+    labels = [*feature.categories, "(other)"]
+    if reference[-1] == 0 and current[-1] == 0:
+        reference, current, labels = reference[:-1], current[:-1], labels[:-1]
+    stats: dict[str, Any] = {
+        "kind": "categorical",
+        "psi": None, "ks": None, "js": None, "votes": 0, "drifted": False,
+        "reference": {"categories": labels, "counts": [int(c) for c in reference],
+                      "shares": (reference / reference.sum()).tolist(), "rows": int(reference.sum())},
+        "current": {"counts": [int(c) for c in current],
+                    "shares": (current / valid).tolist() if valid else [0.0] * len(current), "rows": valid},
+    }
+    if valid:
+        psi_value, js_value = psi_and_js_of_arrays(reference, current)
+        votes = int(psi_value > policy.psi_threshold) + int(js_value > policy.js_threshold)
+        stats.update(psi=psi_value, js=js_value, votes=votes, drifted=votes >= min(policy.votes_needed, 2))
+    return stats

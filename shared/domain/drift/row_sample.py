@@ -1,0 +1,87 @@
+"""A uniform sample of a window's rows, of bounded size, that merges: bottom-k by random key.
+
+Every row gets a random key; the sample is the `size` rows with the smallest keys. The
+union of two samples' rows holds the smallest keys of the pooled window, so merging is
+exact, and chunking does not change the sample (the key stream is the same).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+
+class RowSample:
+    """Bottom-k row sample over the numeric and categorical features (NaN / None where a row has no value)."""
+
+    def __init__(self, numeric: Iterable[str], categorical: Iterable[str], size: int, seed: int) -> None:
+        import numpy as np
+
+        self.size = max(int(size), 0)
+        self._rng = np.random.default_rng(seed)
+        self._keys = np.empty(0, dtype=np.float64)
+        self._numeric = set(numeric)
+        self._rows: dict[str, Any] = {name: np.empty(0, dtype=np.float64) for name in numeric}
+        self._rows.update({name: np.empty(0, dtype=object) for name in categorical})
+
+    def add(self, clean: dict[str, Any], n: int) -> None:
+        """Offer one chunk's `n` rows (cleaned column values; a column may be shorter or absent)."""
+        import numpy as np
+
+        if not self.size:
+            return
+        keys = self._rng.random(n)
+        if self._keys.size >= self.size:
+            chosen = np.flatnonzero(keys < self._keys.max())
+            if chosen.size == 0:
+                return
+        else:
+            chosen = np.arange(n)
+        new_rows = {}
+        for name in self._rows:
+            taken = self._empty(name, chosen.size)
+            column = clean.get(name)
+            if column is not None:
+                inside = chosen < len(column)
+                taken[inside] = column[chosen[inside]]
+            new_rows[name] = taken
+        self._keep_smallest(np.concatenate([self._keys, keys[chosen]]),
+                            {name: np.concatenate([self._rows[name], new_rows[name]]) for name in self._rows})
+
+    def merge(self, other: "RowSample") -> None:
+        """Pool `other` (a sample over the same features) into this one, keeping the larger size."""
+        import numpy as np
+
+        size = max(self.size, other.size)
+        if size and (self._keys.size or other._keys.size):
+            self.size = size
+            self._keep_smallest(np.concatenate([self._keys, other._keys]),
+                                {name: np.concatenate([self._rows[name], other._rows[name]]) for name in self._rows})
+
+    def rows(self) -> dict[str, list]:
+        """The sampled rows by column, in key order (None for empty values)."""
+        import numpy as np
+
+        order = np.argsort(self._keys, kind="stable")
+        result = {}
+        for name, column in self._rows.items():
+            taken = column[order]
+            if name in self._numeric:
+                result[name] = [None if not math.isfinite(v) else v for v in taken.tolist()]
+            else:
+                result[name] = taken.tolist()
+        return result
+
+    def _empty(self, name: str, size: int):
+        import numpy as np
+
+        return np.full(size, np.nan) if name in self._numeric else np.full(size, None, dtype=object)
+
+    def _keep_smallest(self, keys, rows: dict[str, Any]) -> None:
+        import numpy as np
+
+        if keys.size > self.size:
+            keep = np.argpartition(keys, self.size - 1)[: self.size]
+            keys = keys[keep]
+            rows = {name: column[keep] for name, column in rows.items()}
+        self._keys = keys
+        self._rows = rows
