@@ -6,8 +6,8 @@ import logging
 import azure.functions as func
 
 from blueprints import review_pages
-from blueprints.http import http_errors, json_response
-from blueprints.requests import PRINCIPAL_HEADER, form_body, json_body, reviewer, text_field
+from blueprints.http import http_errors, json_response, page_response
+from blueprints.requests import PRINCIPAL_HEADER, form_body, json_body, page_params, reviewer, text_field
 from shared.bootstrap import get_services
 from shared.domain.errors import DomainError, InvalidInput
 
@@ -18,8 +18,8 @@ bp = func.Blueprint()
 @bp.route(route="approvals", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @http_errors
 def list_approvals(req: func.HttpRequest) -> func.HttpResponse:
-    approvals = get_services().approvals.list(req.params.get("status"))
-    return json_response({"approvals": [a.to_dict() for a in approvals], "count": len(approvals)})
+    limit, continuation = page_params(req)
+    return page_response("approvals", get_services().approvals.list(req.params.get("status"), limit, continuation))
 
 
 @bp.route(route="approvals/{id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
@@ -80,7 +80,7 @@ def review_details(req: func.HttpRequest) -> func.HttpResponse:
 @http_errors
 def rollback(req: func.HttpRequest) -> func.HttpResponse:
     fields = json_body(req, required=False)
-    production = get_services().approvals.rollback(reviewer(req, fields), text_field(fields, "comment"))
+    production = get_services().rollback.rollback(reviewer(req, fields), text_field(fields, "comment"))
     return json_response(production.to_dict())
 
 
@@ -96,5 +96,5 @@ def audit(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.timer_trigger(arg_name="timer", schedule="%APPROVAL_SWEEPER_SCHEDULE%", run_on_startup=False)
 def approval_sweeper(timer: func.TimerRequest) -> None:
-    report = get_services().approvals.sweep()
+    report = get_services().sweeper.sweep()
     log.info("approval sweeper: %s", report.to_dict())

@@ -5,7 +5,8 @@ import logging
 
 import azure.functions as func
 
-from blueprints.http import http_errors, json_response
+from blueprints.http import http_errors, json_response, page_response
+from blueprints.requests import page_params
 from shared.bootstrap import get_services
 from shared.domain.errors import InvalidInput
 
@@ -27,8 +28,8 @@ def on_model_registered(event: func.EventGridEvent) -> None:
 @bp.route(route="candidates", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @http_errors
 def list_candidates(req: func.HttpRequest) -> func.HttpResponse:
-    candidates = get_services().candidates.list()
-    return json_response({"candidates": [c.to_dict() for c in candidates], "count": len(candidates)})
+    limit, continuation = page_params(req)
+    return page_response("candidates", get_services().candidates.list(limit, continuation))
 
 
 @bp.route(route="candidates/{name}/{version}/redeploy", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
@@ -46,4 +47,4 @@ def redeploy_candidate(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="production", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @http_errors
 def production(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(get_services().candidates.records.production().to_dict())
+    return json_response(get_services().repos.production.get().to_dict())

@@ -5,7 +5,8 @@ import logging
 
 import azure.functions as func
 
-from blueprints.http import http_errors, json_response, query_choice
+from blueprints.http import http_errors, page_response, query_choice
+from blueprints.requests import page_params
 from shared.bootstrap import get_services
 from shared.domain.batches import ACCEPTED, REJECTED
 from shared.domain.errors import NotFound
@@ -34,5 +35,5 @@ def on_data_blob(blob: func.InputStream) -> None:
 @http_errors
 def list_data(req: func.HttpRequest) -> func.HttpResponse:
     status = query_choice(req, "status", {ACCEPTED, REJECTED})
-    batches = get_services().ingestion.list_batches(status)
-    return json_response({"files": [b.to_dict() for b in batches], "count": len(batches)})
+    limit, continuation = page_params(req)
+    return page_response("files", get_services().ingestion.list_batches(status, limit, continuation))

@@ -50,3 +50,9 @@ def query_choice(req: func.HttpRequest, name: str, allowed: set[str]) -> str | N
     if value is not None and value not in allowed:
         raise InvalidInput(f"query parameter {name!r} must be one of {sorted(allowed)}; got {value!r}")
     return value
+
+
+def page_response(name: str, page, to_dict=lambda item: item.to_dict()) -> func.HttpResponse:
+    """A list route's body: the items, their count and the token of the next page (null at the end)."""
+    items = [to_dict(item) for item in page.items]
+    return json_response({name: items, "count": len(items), "continuation": page.continuation})

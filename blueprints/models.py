@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from blueprints.http import http_errors, json_response
+from blueprints.http import http_errors, json_response, page_response
+from blueprints.requests import page_params
 from shared.bootstrap import get_services
 
 bp = func.Blueprint()
@@ -20,5 +21,5 @@ def mlflow_webhook(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="models", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @http_errors
 def list_models(req: func.HttpRequest) -> func.HttpResponse:
-    versions = get_services().model_events.list_registered()
-    return json_response({"versions": versions, "count": len(versions)})
+    limit, continuation = page_params(req)
+    return page_response("versions", get_services().model_events.list_registered(limit, continuation), dict)

@@ -6,6 +6,7 @@ import logging
 import azure.functions as func
 
 from blueprints.http import http_errors, json_response
+from blueprints.requests import page_params
 from shared.bootstrap import get_services
 
 log = logging.getLogger(__name__)
@@ -14,30 +15,31 @@ bp = func.Blueprint()
 
 @bp.timer_trigger(arg_name="timer", schedule="%DRIFT_CHECK_SCHEDULE%", run_on_startup=False)
 def drift_check(timer: func.TimerRequest) -> None:
-    record = get_services().monitoring.check_drift("timer")
+    record = get_services().drift.check_drift("timer")
     log.info("drift check %s: %s", record["id"], record["verdict"])
 
 
 @bp.timer_trigger(arg_name="timer", schedule="%RETRAIN_SCHEDULE%", run_on_startup=False)
 def scheduled_retrain(timer: func.TimerRequest) -> None:
-    log.info("scheduled retraining: %s", get_services().monitoring.scheduled_retraining()["detail"])
+    log.info("scheduled retraining: %s", get_services().retraining.scheduled()["detail"])
 
 
 @bp.route(route="drift/check", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @http_errors
 def run_drift_check(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(get_services().monitoring.check_drift("manual"))
+    return json_response(get_services().drift.check_drift("manual"))
 
 
 @bp.route(route="drift", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @http_errors
 def drift_results(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(get_services().monitoring.latest())
+    limit, continuation = page_params(req, default=20)
+    return json_response(get_services().drift.latest(limit, continuation))
 
 
 @bp.route(route="drift/reports/{id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @http_errors
 def drift_report(req: func.HttpRequest) -> func.HttpResponse:
-    html = get_services().monitoring.report(req.route_params["id"])
+    html = get_services().drift.report(req.route_params["id"])
     return func.HttpResponse(html, status_code=200, mimetype="text/html", charset="utf-8",
                              headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})

@@ -52,3 +52,14 @@ def text_field(fields: dict, name: str, limit: int = 2000) -> str:
     if len(value) > limit:
         raise InvalidInput(f"{name} is longer than {limit} characters")
     return value
+
+
+def page_params(req: func.HttpRequest, default: int = 100, largest: int = 200) -> tuple[int, str | None]:
+    """`?limit=` (1..largest) and `?continuation=` (the token of the previous page) of a list route."""
+    raw = req.params.get("limit", str(default))
+    if not raw.isdigit() or not 1 <= int(raw) <= largest:
+        raise InvalidInput(f"limit must be an integer from 1 to {largest}")
+    continuation = req.params.get("continuation") or None
+    if continuation is not None and len(continuation) > 1000:
+        raise InvalidInput("continuation token is not one this service issued")
+    return int(raw), continuation

@@ -5,8 +5,8 @@ import logging
 
 import azure.functions as func
 
-from blueprints.http import http_errors, json_response
-from blueprints.requests import json_body, text_field
+from blueprints.http import http_errors, json_response, page_response
+from blueprints.requests import json_body, page_params, text_field
 from shared.bootstrap import get_services
 from shared.domain.errors import NotFound
 from shared.domain.training import CANCELED, COMPLETED, FAILED, RUNNING
@@ -47,8 +47,8 @@ def on_job_status_changed(event: func.EventGridEvent) -> None:
 @bp.route(route="jobs", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @http_errors
 def list_jobs(req: func.HttpRequest) -> func.HttpResponse:
-    jobs = get_services().training.list_jobs()
-    return json_response({"jobs": [j.to_dict() for j in jobs], "count": len(jobs)})
+    limit, continuation = page_params(req)
+    return page_response("jobs", get_services().training.list_jobs(limit, continuation))
 
 
 @bp.route(route="jobs/{name}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)

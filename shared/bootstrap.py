@@ -10,47 +10,58 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-from shared.domain.data_contract import DIABETES_CONTRACT
+from shared.domain.contract import DIABETES_CONTRACT
 from shared.domain.drift import DriftPolicy
 from shared.domain.gate import GatePolicy
+from shared.domain.clock import utc_now
 from shared.ports import AuditLog, DocumentStore, FileStore, MLPlatform, Notifier, OnlineEndpoints, WindowReader
-from shared.services.approvals import ApprovalService
-from shared.services.candidates import CandidatePipeline
-from shared.services.delivery import DeliveryConfig, DeliveryPorts
 from shared.services.ingestion import DataIngestion, IngestionConfig
 from shared.services.model_events import ModelEvents
-from shared.services.monitoring import Monitoring, MonitoringConfig
+from shared.services.monitoring import (
+    DriftConfig, DriftMonitoring, PerformanceConfig, PerformanceTracking, RetrainingConfig, RetrainingPolicy,
+)
+from shared.services.promotion import (
+    ApprovalService, CandidatePipeline, DeliveryConfig, PromotionContext, RollbackService, Sweeper,
+)
+from shared.services.repositories import Repositories
 from shared.services.training import TrainingConfig, TrainingService
+from shared.services.urls import PublicUrls
 from shared.settings import Settings, get_settings
 
 
 @dataclass(frozen=True)
 class Services:
     settings: Settings
+    repos: Repositories
     ingestion: DataIngestion
     training: TrainingService
     model_events: ModelEvents
     candidates: CandidatePipeline
     approvals: ApprovalService
-    monitoring: Monitoring
+    rollback: RollbackService
+    sweeper: Sweeper
+    drift: DriftMonitoring
+    performance: PerformanceTracking
+    retraining: RetrainingPolicy
 
 
 def _local_backend(settings: Settings) -> tuple[MLPlatform, OnlineEndpoints]:
     from shared.adapters.local_ml.endpoints import LocalOnlineEndpoints
-    from shared.adapters.local_ml.platform import REPO_ROOT, LocalMLPlatform
+    from shared.adapters.local_ml.platform import LocalMLPlatform
+    from shared.adapters.local_ml.processes import REPO_ROOT
 
     def local_path(path: str) -> str:
         return path if path.startswith("/") else str(REPO_ROOT / path)
 
     platform = LocalMLPlatform(
-        jobs_dir=settings.local_jobs_dir,
-        storage_connection=settings.storage_connection.value,
-        tracking_uri=settings.mlflow_tracking_uri,
-        events_url=settings.local_job_events_url,
-        events_key=settings.local_job_events_key.value,
+        jobs_dir=settings.local.jobs_dir,
+        storage_connection=settings.storage.connection.value,
+        tracking_uri=settings.local.mlflow_tracking_uri,
+        events_url=settings.local.job_events_url,
+        events_key=settings.local.job_events_key.value,
     )
-    endpoints = LocalOnlineEndpoints(local_path(settings.local_endpoints_dir), settings.mlflow_tracking_uri,
-                                     settings.local_endpoint_url, settings.local_endpoint_key.value)
+    endpoints = LocalOnlineEndpoints(local_path(settings.local.endpoints_dir), settings.local.mlflow_tracking_uri,
+                                     settings.local.endpoint_url, settings.local.endpoint_key.value)
     return platform, endpoints
 
 
@@ -84,53 +95,40 @@ def _storage(settings: Settings) -> tuple[DocumentStore, FileStore, AuditLog]:
     from shared.adapters.blob_audit import BlobAuditLog
     from shared.adapters.blob_storage import BlobDocumentStore, BlobFileStore, blob_service
 
-    service = blob_service(settings.storage_connection.value)
-    return (BlobDocumentStore(service, settings.state_container), BlobFileStore(service),
-            BlobAuditLog(service, settings.state_container))
+    service = blob_service(settings.storage.connection.value)
+    return (BlobDocumentStore(service, settings.storage.state_container), BlobFileStore(service),
+            BlobAuditLog(service, settings.storage.state_container))
 
 
 def _notifier(settings: Settings) -> Notifier:
     from shared.adapters.notifiers import LogNotifier, WebhookNotifier
 
-    if settings.teams_webhook_url:
+    if settings.delivery.teams_webhook_url:
         from shared.adapters.teams import TeamsNotifier
 
-        return TeamsNotifier(settings.teams_webhook_url.value)
-    if settings.notify_webhook_url:
-        return WebhookNotifier(settings.notify_webhook_url.value)
+        return TeamsNotifier(settings.delivery.teams_webhook_url.value)
+    if settings.delivery.notify_webhook_url:
+        return WebhookNotifier(settings.delivery.notify_webhook_url.value)
     return LogNotifier()
 
 
 def delivery_config(settings: Settings) -> DeliveryConfig:
     return DeliveryConfig(
         model_name=settings.model_name,
-        endpoint_name=settings.endpoint_name,
-        gate=GatePolicy(settings.gate_metric, settings.gate_min_value, settings.gate_max_drop),
-        smoke_max_latency_ms=settings.smoke_max_latency_ms,
-        approval_ttl_hours=settings.approval_ttl_hours,
-        approval_reminder_hours=settings.approval_reminder_hours,
-        mirror_percent=settings.promotion_mirror_percent,
-        public_base_url=settings.public_base_url,
-        signing_key=settings.approval_signing_key.value,
-        data_container=settings.data_container,
+        endpoint_name=settings.delivery.endpoint_name,
+        gate=GatePolicy(settings.delivery.gate_metric, settings.delivery.gate_min_value, settings.delivery.gate_max_drop),
+        smoke_max_latency_ms=settings.delivery.smoke_max_latency_ms,
+        approval_ttl_hours=settings.delivery.approval_ttl_hours,
+        approval_reminder_hours=settings.delivery.approval_reminder_hours,
+        mirror_percent=settings.delivery.promotion_mirror_percent,
+        signing_key=settings.delivery.approval_signing_key.value,
     )
 
 
-def monitoring_config(settings: Settings) -> MonitoringConfig:
-    policy = dataclasses.replace(DriftPolicy(), min_window_rows=settings.drift_min_window_rows,
-                                 **settings.drift_thresholds)
-    return MonitoringConfig(
-        model_name=settings.model_name,
-        policy=policy,
-        triggers=settings.retrain_triggers,
-        cooldown_hours=settings.retrain_cooldown_hours,
-        daily_cap=settings.retrain_daily_cap,
-        performance_metric=settings.gate_metric,
-        performance_drop=settings.performance_drop_threshold,
-        reports_container=settings.reports_container,
-        public_base_url=settings.public_base_url,
-        endpoint_name=settings.endpoint_name,
-    )
+def drift_config(settings: Settings) -> DriftConfig:
+    policy = dataclasses.replace(DriftPolicy(), min_window_rows=settings.monitoring.drift_min_window_rows,
+                                 **settings.monitoring.drift_thresholds)
+    return DriftConfig(settings.model_name, policy, settings.monitoring.reports_container, settings.delivery.endpoint_name)
 
 
 def _window_reader() -> WindowReader:
@@ -148,38 +146,46 @@ def build_services(
     endpoints: OnlineEndpoints | None = None,
     audit: AuditLog | None = None,
     reader: WindowReader | None = None,
+    clock: Callable = utc_now,
 ) -> Services:
-    """Wire the services; any port may be given (tests pass fakes), the rest come from settings."""
+    """Wire the services; any port (and the clock) may be given — tests pass fakes — the rest come from settings."""
     if documents is None or files is None or audit is None:
-        documents, files, audit = _storage(settings)
+        built_documents, built_files, built_audit = _storage(settings)
+        documents, files, audit = documents or built_documents, files or built_files, audit or built_audit
     if platform is None or endpoints is None:
         built_platform, built_endpoints = BACKENDS[settings.ml_backend](settings)
         platform, endpoints = platform or built_platform, endpoints or built_endpoints
     notifier = notifier or _notifier(settings)
+    repos = Repositories.on(documents, settings.model_name, clock)
+    urls = PublicUrls(settings.public_base_url)
     training = TrainingService(
-        documents, platform, notifier,
-        TrainingConfig(settings.model_name, settings.training_quiet_period_seconds,
-                       {"algorithm": settings.training_algorithm}),
+        repos, platform, notifier,
+        TrainingConfig(settings.model_name, settings.training.quiet_period_seconds,
+                       {"algorithm": settings.training.algorithm}), clock,
     )
+    retraining = RetrainingPolicy(repos, training, RetrainingConfig(
+        settings.monitoring.retrain_triggers, settings.monitoring.retrain_cooldown_hours,
+        settings.monitoring.retrain_daily_cap), clock)
+    performance = PerformanceTracking(repos, files, platform, retraining, PerformanceConfig(
+        settings.model_name, settings.delivery.gate_metric, settings.monitoring.performance_drop_threshold), clock)
+    drift = DriftMonitoring(repos, files, platform, reader or _window_reader(), endpoints, notifier, retraining,
+                            performance, drift_config(settings), urls, clock)
     contract = dataclasses.replace(
         DIABETES_CONTRACT,
-        min_rows=settings.min_data_rows,
-        max_null_share=settings.max_null_share,
-        max_bytes=settings.max_data_file_bytes,
+        min_rows=settings.training.min_data_rows,
+        max_null_share=settings.training.max_null_share,
+        max_bytes=settings.training.max_data_file_bytes,
     )
-    monitoring = Monitoring(documents, files, platform, reader or _window_reader(), training, notifier,
-                            monitoring_config(settings), endpoints=endpoints)
-    ingestion = DataIngestion(files, documents, notifier, training,
-                              IngestionConfig(settings.quarantine_container, contract,
-                                              train_on_new_data="new_data" in settings.retrain_triggers),
-                              performance=monitoring)
-    delivery_ports = DeliveryPorts(documents, files, platform, endpoints, notifier, audit)
-    delivery = delivery_config(settings)
-    candidates = CandidatePipeline(delivery_ports, delivery)
-    approvals = ApprovalService(delivery_ports, delivery)
-    model_events = ModelEvents(documents, training, settings.model_name,
-                               settings.mlflow_webhook_secret.value, settings.webhook_max_age_seconds, candidates)
-    return Services(settings, ingestion, training, model_events, candidates, approvals, monitoring)
+    ingestion = DataIngestion(files, repos, notifier, training, performance,
+                              IngestionConfig(settings.storage.quarantine_container, contract,
+                                              train_on_new_data="new_data" in settings.monitoring.retrain_triggers), clock)
+    ctx = PromotionContext(delivery_config(settings), repos, files, platform, endpoints, notifier, audit, urls, clock)
+    candidates = CandidatePipeline(ctx)
+    approvals = ApprovalService(ctx)
+    model_events = ModelEvents(repos, training, candidates, settings.model_name,
+                               settings.local.mlflow_webhook_secret.value, settings.local.webhook_max_age_seconds, clock)
+    return Services(settings, repos, ingestion, training, model_events, candidates, approvals, RollbackService(ctx),
+                    Sweeper(ctx, approvals), drift, performance, retraining)
 
 
 _services: Services | None = None

@@ -27,6 +27,14 @@ class Versioned:
     etag: str
 
 
+@dataclass(frozen=True)
+class KeyPage:
+    """One page of a key listing; `continuation` resumes after it (None: nothing more)."""
+
+    keys: list[str]
+    continuation: str | None = None
+
+
 class DocumentStore(Protocol):
     """JSON documents under string keys with ETag-conditional writes (Blob Storage in Azure)."""
 
@@ -40,7 +48,11 @@ class DocumentStore(Protocol):
         """Overwrite only if the stored ETag still equals `etag`, else raise DocumentChanged."""
 
     def list(self, prefix: str) -> list[Versioned]:
-        """All documents whose key starts with `prefix`, in key order."""
+        """All documents whose key starts with `prefix`, in key order (downloads each: small prefixes only)."""
+
+    def list_keys(self, prefix: str, limit: int, continuation: str | None = None) -> KeyPage:
+        """Up to `limit` keys starting with `prefix`, in key order, names only (no document is read);
+        `continuation` is the opaque token of the previous page."""
 
 
 @dataclass(frozen=True)

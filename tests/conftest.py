@@ -10,6 +10,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from shared.domain import records  # noqa: E402
+
+records.STRICT = True  # a stored document with an unknown field fails the test instead of being dropped
+
 from devstack.processes import (  # noqa: E402
     azurite_connection_string,
     free_port,

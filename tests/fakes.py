@@ -17,6 +17,7 @@ from shared.ports import (
     ModelVersionInfo,
     Notification,
     TrainingJobRequest,
+    KeyPage,
     Versioned,
 )
 
@@ -56,6 +57,12 @@ class FakeDocumentStore:
         with self.lock:
             keys = sorted(k for k in self.docs if k.startswith(prefix))
         return [self.get(k) for k in keys]
+
+    def list_keys(self, prefix, limit, continuation=None):
+        with self.lock:
+            keys = sorted(k for k in self.docs if k.startswith(prefix) and (continuation is None or k > continuation))
+        page = keys[:limit]
+        return KeyPage(page, page[-1] if len(keys) > limit else None)
 
     def _put(self, key, doc):
         etag = _etag()

@@ -11,7 +11,7 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.storage.blob import BlobServiceClient, ContentSettings
 
 from shared.domain.errors import PlatformError
-from shared.ports import DocumentChanged, DocumentExists, FileInfo, FileNotFound, Versioned
+from shared.ports import DocumentChanged, DocumentExists, FileInfo, FileNotFound, KeyPage, Versioned
 
 # The emulator's well-known account (public, documented by Microsoft): what UseDevelopmentStorage=true means.
 AZURITE_DEVELOPMENT_STORAGE = (
@@ -88,6 +88,12 @@ class BlobDocumentStore:
             if stored:
                 found.append(stored)
         return found
+
+    def list_keys(self, prefix: str, limit: int, continuation: str | None = None) -> KeyPage:
+        pages = self.container.list_blobs(name_starts_with=prefix, results_per_page=limit).by_page(continuation)
+        page = next(pages, None)
+        keys = [item.name for item in page] if page is not None else []
+        return KeyPage(keys, pages.continuation_token or None)
 
 
 class BlobFileStore:

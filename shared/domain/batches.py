@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from urllib.parse import quote
+
+from shared.domain.records import from_record
 
 ACCEPTED, REJECTED = "accepted", "rejected"  # a batch is recorded once, with its verdict
 
@@ -42,10 +43,6 @@ class DataBatch:
     training_requested: bool = False
 
     @property
-    def key(self) -> str:
-        return batch_key(self.name, self.etag)
-
-    @property
     def ref(self) -> BatchRef:
         return BatchRef(self.container, self.name, self.etag, self.sha256)
 
@@ -54,8 +51,4 @@ class DataBatch:
 
     @classmethod
     def from_dict(cls, doc: dict) -> "DataBatch":
-        return cls(**{k: v for k, v in doc.items() if k in cls.__dataclass_fields__})
-
-
-def batch_key(name: str, etag: str) -> str:
-    return f"batches/{quote(name, safe='')}/{etag.strip(chr(34))}"
+        return from_record(cls, doc)

@@ -1,7 +1,16 @@
-"""Candidates (registered versions on their way to production), approvals and the production record."""
+"""Candidates (registered versions on their way to production), approvals and the production record.
+
+Each object owns its state transitions: a service loads it, calls one transition inside an
+ETag-conditional update, and stores it; a transition that is not allowed raises Conflict.
+"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from shared.domain.clock import iso
+from shared.domain.errors import Conflict, Forbidden
+from shared.domain.records import from_record, set_fields
 
 # Candidate statuses
 RECEIVED = "received"
@@ -21,10 +30,18 @@ RETRYABLE = frozenset({FAILED, SMOKE_FAILED})
 
 # Approval statuses
 PENDING = "pending"
+DECIDING = "deciding"  # claimed by one decision; no other can start
 APPROVED = "approved"
+APPROVAL_OPEN = frozenset({PENDING, DECIDING})
 APPROVAL_FINAL = frozenset({APPROVED, REJECTED, EXPIRED, SUPERSEDED, FAILED})
 APPROVAL_STATUSES = frozenset({PENDING}) | APPROVAL_FINAL
+LISTABLE_APPROVAL_STATUSES = APPROVAL_STATUSES | {DECIDING}
 ACTIONS = ("approve", "reject")
+ACTION_STATUS = {"approve": APPROVED, "reject": REJECTED}
+
+
+class ApprovalExpired(Conflict):
+    """A decision arrived after the approval's expiry."""
 
 
 @dataclass
@@ -44,19 +61,30 @@ class Candidate:
     history: list[dict] = field(default_factory=list)
 
     @property
-    def key(self) -> str:
-        return candidate_key(self.model_name, self.version)
+    def in_progress(self) -> bool:
+        return self.status in IN_PROGRESS
+
+    @property
+    def last_change(self) -> str:
+        return self.history[-1]["at"] if self.history else self.received_at
+
+    def move_to(self, status: str, at: datetime, detail: str = "", **fields) -> None:
+        """Record a step of the candidate's path (with the figures it produced)."""
+        set_fields(self, fields)
+        self.status = status
+        self.history.append({"at": iso(at), "status": status, "detail": detail[:500]})
+
+    def retry(self, at: datetime) -> None:
+        if self.status not in RETRYABLE:
+            raise Conflict(f"candidate v{self.version} is {self.status}; only {sorted(RETRYABLE)} can be redeployed")
+        self.move_to(RECEIVED, at, "redeploy requested")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, doc: dict) -> "Candidate":
-        return cls(**{k: v for k, v in doc.items() if k in cls.__dataclass_fields__})
-
-
-def candidate_key(model_name: str, version: str) -> str:
-    return f"candidates/{model_name}/{int(version):08d}"
+        return from_record(cls, doc)
 
 
 @dataclass
@@ -82,19 +110,55 @@ class Approval:
     used_links: list[str] = field(default_factory=list)
 
     @property
-    def key(self) -> str:
-        return approval_key(self.id)
+    def is_open(self) -> bool:
+        return self.status in APPROVAL_OPEN
+
+    def expired(self, now: datetime) -> bool:
+        return datetime.fromisoformat(self.expires_at) <= now
+
+    def check_link_unused(self, fingerprint: str | None) -> None:
+        if fingerprint is not None and fingerprint in self.used_links:
+            raise Forbidden("this link has already been used")
+
+    def claim(self, action: str, reviewer: str, comment: str, via: str, now: datetime,
+              link_fingerprint: str | None = None) -> None:
+        """One decision takes the approval (→ deciding); a used link, a decided or an expired one cannot."""
+        self.check_link_unused(link_fingerprint)
+        if self.status != PENDING:
+            raise Conflict(f"approval {self.id} is already {self.status}")
+        if self.expired(now):
+            raise ApprovalExpired(f"approval {self.id} has expired")
+        self.status, self.decided_by, self.decided_at, self.decided_via = DECIDING, reviewer, iso(now), via
+        self.comment, self.reason = comment[:2000], action
+        if link_fingerprint:
+            self.used_links.append(link_fingerprint)
+
+    def close(self, status: str, actor: str, reason: str, via: str, now: datetime) -> bool:
+        """End a pending approval without a promotion (expired, superseded); False if no longer pending."""
+        if self.status != PENDING:
+            return False
+        self.status, self.decided_by, self.decided_at, self.decided_via, self.reason = status, actor, iso(now), via, reason
+        return True
+
+    def finish(self, status: str, reason: str | None = None) -> None:
+        """The claimed decision's outcome: approved, rejected, or failed (with why)."""
+        if status not in APPROVAL_FINAL:
+            raise ValueError(f"{status!r} is not a final approval status")
+        self.status = status
+        self.reason = reason or self.reason
+
+    def remind(self, now: datetime) -> bool:
+        if self.reminded_at:
+            return False
+        self.reminded_at = iso(now)
+        return True
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, doc: dict) -> "Approval":
-        return cls(**{k: v for k, v in doc.items() if k in cls.__dataclass_fields__})
-
-
-def approval_key(approval_id: str) -> str:
-    return f"approvals/{approval_id}"
+        return from_record(cls, doc)
 
 
 @dataclass
@@ -112,15 +176,42 @@ class Production:
     staging_approval: str | None = None
     updated_at: str | None = None
 
+    def claim_newest(self, version: str, retry: bool) -> bool:
+        """Take `version` as the newest candidate; False when a newer one (or, unless retrying, the same) was seen."""
+        newest = int(self.newest_candidate or 0)
+        if int(version) < newest or (int(version) == newest and not retry):
+            return False
+        self.newest_candidate = version
+        return True
+
+    def stage(self, version: str, deployment: str, approval_id: str) -> None:
+        self.staging_version, self.staging_deployment, self.staging_approval = version, deployment, approval_id
+
+    def unstage(self, approval_id: str) -> bool:
+        """Forget the staging deployment if it still belongs to that approval."""
+        if self.staging_approval != approval_id:
+            return False
+        self.staging_version = self.staging_deployment = self.staging_approval = None
+        return True
+
+    def promote(self, version: str, deployment: str, approval_id: str) -> None:
+        """The approved candidate becomes champion; the old champion is remembered for rollback."""
+        if self.champion_version != version:
+            self.previous_version, self.previous_deployment = self.champion_version, self.champion_deployment
+        self.champion_version, self.champion_deployment = version, deployment
+        self.unstage(approval_id)
+
+    def roll_back(self, deployment: str) -> None:
+        """The previous champion (now served by `deployment`) and the current one swap places."""
+        if not self.previous_version:
+            raise Conflict("there is no previous champion to roll back to")
+        previous = self.previous_version
+        self.previous_version, self.previous_deployment = self.champion_version, self.champion_deployment
+        self.champion_version, self.champion_deployment = previous, deployment
+
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, doc: dict | None, model_name: str) -> "Production":
-        if not doc:
-            return cls(model_name)
-        return cls(**{k: v for k, v in doc.items() if k in cls.__dataclass_fields__})
-
-
-def production_key(model_name: str) -> str:
-    return f"production/{model_name}"
+        return from_record(cls, doc) if doc else cls(model_name)

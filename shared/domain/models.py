@@ -16,7 +16,3 @@ class ModelRegistered:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def model_version_key(name: str, version: str) -> str:
-    return f"models/{name}/{int(version):08d}"

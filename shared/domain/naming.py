@@ -70,3 +70,15 @@ def deployment_name_for(model_name: str, version: str | int) -> str:
         raise InvalidInput(f"model version {version!r} is too long for a deployment name")
     part = part[: MAX_NAME_LENGTH - len(suffix)].rstrip("-")
     return validate_deployment_name(f"{part}{suffix}")
+
+
+_RECORD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+
+
+def validate_record_id(record_id: object, what: str = "id") -> str:
+    """An id of one of our records (approval, job, drift check) as it may appear in a route:
+    letters, digits, '.', '_' and '-', at most 200 characters, no '..'. InvalidInput otherwise."""
+    if not isinstance(record_id, str) or not _RECORD_ID.fullmatch(record_id) or ".." in record_id:
+        shown = record_id[:60] if isinstance(record_id, str) else type(record_id).__name__
+        raise InvalidInput(f"{what} id {shown!r} is not valid (letters, digits, '.', '_' and '-', at most 200)")
+    return record_id

@@ -5,6 +5,8 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 
 from shared.domain.batches import BatchRef
+from shared.domain.clock import iso
+from shared.domain.records import from_record
 
 # TrainingJobRequest.parameters → training/train.py flags (the script's command-line contract).
 TRAINING_FLAGS = {
@@ -47,10 +49,6 @@ class TrainingJob:
     error: str = ""
 
     @property
-    def key(self) -> str:
-        return job_key(self.name)
-
-    @property
     def finished(self) -> bool:
         return self.status in TERMINAL
 
@@ -59,11 +57,33 @@ class TrainingJob:
 
     @classmethod
     def from_dict(cls, doc: dict) -> "TrainingJob":
-        return cls(**{k: v for k, v in doc.items() if k in cls.__dataclass_fields__})
+        return from_record(cls, doc)
 
+    def apply_status(self, reported: "JobStatus", now) -> bool:
+        """Take the platform's report; terminal states never regress. False when nothing changed."""
+        if self.finished or self.status == reported.status:
+            return False
+        self.status = reported.status
+        self.log_tail = reported.log_tail or self.log_tail
+        self.error = reported.error or self.error
+        self.model_version = reported.model_version or self.model_version
+        self.run_id = reported.run_id or self.run_id
+        self.metrics = reported.metrics or self.metrics
+        if reported.status in TERMINAL:
+            self.finished_at = iso(now)
+        return True
 
-def job_key(name: str) -> str:
-    return f"jobs/{name}"
+    def mark_running(self) -> bool:
+        if self.status != QUEUED:
+            return False
+        self.status = RUNNING
+        return True
+
+    def link_model_version(self, version: str, run_id: str | None) -> bool:
+        if self.model_version == version:
+            return False
+        self.model_version, self.run_id = version, run_id or self.run_id
+        return True
 
 
 @dataclass(frozen=True)

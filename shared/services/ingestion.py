@@ -5,12 +5,13 @@ import json
 import logging
 from dataclasses import dataclass
 
-from shared.domain.batches import ACCEPTED, REJECTED, DataBatch, batch_key
-from shared.domain.clock import iso, utc_now
-from shared.domain.data_contract import DataContract, validate_csv
+from shared.domain.batches import ACCEPTED, REJECTED, DataBatch
+from shared.domain.clock import iso
+from shared.domain.contract import DataContract, validate_csv
 from shared.domain.errors import NotFound
-from shared.ports import DocumentExists, DocumentStore, FileNotFound, FileStore, Notification, Notifier
-from shared.services.documents import update_document
+from shared.ports import FileNotFound, FileStore, Notification, Notifier
+from shared.services.monitoring.performance import PerformanceTracking
+from shared.services.repositories import Page, Repositories
 from shared.services.training import TrainingService
 
 log = logging.getLogger(__name__)
@@ -29,29 +30,31 @@ class DataIngestion:
     def __init__(
         self,
         files: FileStore,
-        documents: DocumentStore,
+        repos: Repositories,
         notifier: Notifier,
         training: TrainingService,
+        performance: PerformanceTracking,
         config: IngestionConfig,
-        performance=None,
+        clock,
     ):
-        self.performance = performance  # Monitoring: the champion scores each accepted batch
         self.files = files
-        self.documents = documents
+        self.batches = repos.batches
         self.notifier = notifier
         self.training = training
+        self.performance = performance  # the champion scores each accepted batch
         self.config = config
+        self.clock = clock
 
     def handle_new_file(self, container: str, name: str) -> DataBatch:
         try:
             info = self.files.info(container, name)
         except FileNotFound:
             raise NotFound(f"data file {container}/{name} no longer exists") from None
-        stored = self.documents.get(batch_key(name, info.etag))
+        stored = self.batches.find(name, info.etag)
         if stored:
-            return self._finish(DataBatch.from_dict(stored.doc))
+            return self._finish(stored)
 
-        received_at = iso(utc_now())
+        received_at = iso(self.clock())
         report = validate_csv(
             self.files.read_chunks(container, name, info.etag),
             self.config.contract,
@@ -65,7 +68,7 @@ class DataIngestion:
             size=info.size,
             status=ACCEPTED if report.accepted else REJECTED,
             received_at=received_at,
-            decided_at=iso(utc_now()),
+            decided_at=iso(self.clock()),
             rows=report.rows,
             sha256=report.sha256,
             summary=report.summary(),
@@ -74,20 +77,19 @@ class DataIngestion:
         )
         if not report.accepted:
             batch.quarantine = self._quarantine(batch, report_dict)
-        try:
-            self.documents.create(batch.key, batch.to_dict())
-        except DocumentExists:
+        recorded = self.batches.add(batch)
+        if recorded is not batch:
             # A concurrent delivery of the same version decided first; its record stands.
-            return self._finish(DataBatch.from_dict(self.documents.get(batch.key).doc))
+            return self._finish(recorded)
         log.info("data file %s/%s %s", container, name, batch.summary)
         if batch.status == REJECTED:
             self._notify_rejected(batch)
         return self._finish(batch)
 
-    def list_batches(self, status: str | None = None) -> list[DataBatch]:
-        batches = [DataBatch.from_dict(v.doc) for v in self.documents.list("batches/")]
-        batches = [b for b in batches if status is None or b.status == status]
-        return sorted(batches, key=lambda b: b.received_at)
+    def list_batches(self, status: str | None = None, limit: int = 100,
+                     continuation: str | None = None) -> Page[DataBatch]:
+        """File versions and their verdicts, newest first, one page at a time."""
+        return self.batches.newest(limit, continuation, status)
 
     def _finish(self, batch: DataBatch) -> DataBatch:
         """Accepted batches join the training data (and ask for training) exactly once, even after a crash."""
@@ -100,18 +102,11 @@ class DataIngestion:
         # Scored while the quiet period runs: the job that trains on this file starts after it.
         self._track_performance(batch)
 
-        def mark(doc: dict | None) -> dict | None:
-            if doc is None or doc.get("training_requested"):
-                return None
-            return {**doc, "training_requested": True}
-
-        update_document(self.documents, batch.key, mark)
+        self.batches.mark_training_requested(batch)
         batch.training_requested = True
         return batch
 
     def _track_performance(self, batch: DataBatch) -> None:
-        if self.performance is None:
-            return
         try:
             self.performance.track_performance(batch)
         except Exception:  # noqa: BLE001 - monitoring must never hold back the data path

@@ -5,13 +5,13 @@ import logging
 import time
 from dataclasses import dataclass
 
-from shared.domain.clock import iso, utc_now
+from shared.domain.clock import iso
 from shared.domain.errors import InvalidInput
 from shared.domain.event_parsing import parse_json_object, parse_mlflow_webhook, parse_model_registered_event
-from shared.domain.models import ModelRegistered, model_version_key
-from shared.domain.training import job_key
+from shared.domain.models import ModelRegistered
 from shared.domain.signatures import verify_mlflow_signature
-from shared.ports import DocumentExists, DocumentStore
+from shared.services.promotion import CandidatePipeline
+from shared.services.repositories import Page, Repositories
 from shared.services.training import TrainingService
 
 log = logging.getLogger(__name__)
@@ -33,11 +33,12 @@ class EventOutcome:
 class ModelEvents:
     """Records each registered version of the configured model once, whatever the delivery path."""
 
-    def __init__(self, documents: DocumentStore, training: TrainingService, model_name: str, webhook_secret: str,
-                 max_age_seconds: int, pipeline=None):
-        self.pipeline = pipeline  # CandidatePipeline: takes each recorded version on towards production
-        self.documents = documents
+    def __init__(self, repos: Repositories, training: TrainingService, pipeline: CandidatePipeline, model_name: str,
+                 webhook_secret: str, max_age_seconds: int, clock):
+        self.repos = repos
         self.training = training
+        self.pipeline = pipeline  # takes each recorded version on towards production
+        self.clock = clock
         self.model_name = model_name
         self._webhook_secret = webhook_secret
         self.max_age_seconds = max_age_seconds
@@ -58,8 +59,7 @@ class ModelEvents:
         try:
             parsed = parse_model_registered_event(event)
         except InvalidInput as error:
-            key = f"events/malformed/{iso(utc_now())}-{str(event.get('id', 'no-id'))[:64]}"
-            self.documents.create(key, {"reason": error.message, "event": event})
+            key = self.repos.malformed_events.keep(event, error.message, iso(self.clock()))
             log.warning("malformed ModelRegistered event kept as %s: %s", key, error.message)
             return EventOutcome(MALFORMED, error.message)
         if parsed is None:
@@ -71,17 +71,10 @@ class ModelEvents:
         if event.model_name != self.model_name:
             log.info("model %s v%s registered; ignored (this service handles %s)", event.model_name, event.version, self.model_name)
             return EventOutcome(IGNORED, f"model {event.model_name!r} is not {self.model_name!r}", event.model_name, event.version)
-        record = {**event.to_dict(), "received_at": iso(utc_now())}
-        try:
-            self.documents.create(model_version_key(event.model_name, event.version), record)
-            outcome = RECORDED
-        except DocumentExists:
-            outcome = DUPLICATE
+        outcome = RECORDED if self.repos.model_events.add(event, iso(self.clock())) else DUPLICATE
         if outcome == RECORDED:
             self._link_job(event)
             log.info("model %s v%s registered (via %s)", event.model_name, event.version, event.source)
-        if self.pipeline is None:
-            return EventOutcome(outcome, "model version recorded", event.model_name, event.version)
         # Also on a duplicate: the pipeline's own record makes this a no-op when it already ran,
         # and resumes it when a crash came between recording the event and starting it.
         candidate = self.pipeline.handle_registered(event)
@@ -89,8 +82,9 @@ class ModelEvents:
 
     def _link_job(self, event: ModelRegistered) -> None:
         job_name = event.tags.get("job_name")
-        if job_name and self.documents.get(job_key(job_name)):
+        if job_name and self.repos.jobs.find(job_name):
             self.training.record_model_version(job_name, event.version, event.run_id)
 
-    def list_registered(self) -> list[dict]:
-        return [v.doc for v in self.documents.list(f"models/{self.model_name}/")]
+    def list_registered(self, limit: int = 100, continuation: str | None = None) -> Page[dict]:
+        """The recorded model versions, newest first."""
+        return self.repos.model_events.newest(limit, continuation)

@@ -4,7 +4,6 @@ import json
 import threading
 
 from shared.domain.batches import ACCEPTED, REJECTED
-from shared.services.training import ACCEPTED_DATA_KEY, PENDING_KEY
 
 
 def test_valid_file_is_accepted_and_requests_training(world, dev_csv):
@@ -15,9 +14,9 @@ def test_valid_file_is_accepted_and_requests_training(world, dev_csv):
     assert batch.status == ACCEPTED
     assert batch.rows == 5000
     assert batch.training_requested
-    pending = world.documents.get(PENDING_KEY).doc
+    pending = world.repos.training_requests.open()
     assert [b["name"] for b in pending["batches"]] == ["2026/dev.csv"]
-    assert len(world.documents.get(ACCEPTED_DATA_KEY).doc["batches"]) == 1
+    assert len(world.repos.accepted.all()) == 1
     assert world.notifier.sent == []
 
 
@@ -34,7 +33,7 @@ def test_rejected_file_is_quarantined_with_reason_and_kept(world):
     reason = json.loads(world.files.files[("quarantine", f"{folder}/bad.csv.reason.json")][0])
     assert reason["summary"] == batch.summary
     assert ("data", "bad.csv") in world.files.files, "the original is never deleted"
-    assert world.documents.get(PENDING_KEY) is None, "no training for rejected data"
+    assert world.repos.training_requests.open() is None, "no training for rejected data"
     assert [n.kind for n in world.notifier.sent] == ["data.rejected"]
 
 
@@ -55,7 +54,7 @@ def test_new_version_of_a_file_is_a_new_batch(world, dev_csv):
     world.files.upload("data", "dev.csv", dev_csv.replace(b"\n1142956,", b"\n1142957,"))
     world.ingestion.handle_new_file("data", "dev.csv")
 
-    assert len(world.ingestion.list_batches(ACCEPTED)) == 2
+    assert len(world.ingestion.list_batches(ACCEPTED).items) == 2
 
 
 def test_concurrent_deliveries_record_one_decision(world, dev_csv):
@@ -68,7 +67,7 @@ def test_concurrent_deliveries_record_one_decision(world, dev_csv):
         t.join()
 
     assert len({r.decided_at for r in results}) == 1
-    assert len(world.documents.get(PENDING_KEY).doc["batches"]) == 1
+    assert len(world.repos.training_requests.open()["batches"]) == 1
 
 
 def test_a_crash_between_accept_and_training_request_is_repaired_on_redelivery(world, dev_csv, monkeypatch):
@@ -90,7 +89,7 @@ def test_a_crash_between_accept_and_training_request_is_repaired_on_redelivery(w
     batch = world.ingestion.handle_new_file("data", "dev.csv")
 
     assert batch.training_requested
-    assert len(world.documents.get(PENDING_KEY).doc["batches"]) == 1
+    assert len(world.repos.training_requests.open()["batches"]) == 1
 
 
 def test_without_training_on_new_data_an_accepted_file_only_joins_the_training_data(world, dev_csv):

@@ -3,20 +3,17 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from shared.domain.batches import ACCEPTED, DataBatch
-from shared.domain.candidates import Production, production_key
-from shared.domain.drift import DriftPolicy
-from shared.services.monitoring import Monitoring, MonitoringConfig
-from shared.services.training import TrainingConfig, TrainingService
-from tests.fakes import (
-    FakeClock, FakeDeliveryPlatform, FakeDocumentStore, FakeFileStore, FakeNotifier, FakeOnlineEndpoints,
-)
+from shared.domain.candidates import PROMOTED, Candidate
+from shared.domain.clock import iso
+from shared.domain.models import ModelRegistered
+from shared.domain.training import COMPLETED, TrainingJob
+from tests.builders import FakeWorld
+from tests.fakes import FakeDeliveryPlatform
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 MODEL = "diabetes-classifier"
@@ -65,30 +62,23 @@ class Platform(FakeDeliveryPlatform):
         return dict(self.batch_metrics)
 
 
-class World:
-    def __init__(self, triggers=("drift", "performance")):
-        self.clock = FakeClock(datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc))
-        self.documents, self.files = FakeDocumentStore(), FakeFileStore()
-        self.platform, self.notifier = Platform(), FakeNotifier()
-        self.training = TrainingService(self.documents, self.platform, self.notifier,
-                                        TrainingConfig(MODEL, 10), clock=self.clock)
-        self.config = MonitoringConfig(MODEL, DriftPolicy(), frozenset(triggers), 6, 3, "auc", 0.05,
-                                       "reports", "https://retrain.example", "diabetes-endpoint")
-        self.endpoints = FakeOnlineEndpoints()
-        self.monitoring = Monitoring(self.documents, self.files, self.platform, CsvColumns(), self.training,
-                                     self.notifier, self.config, clock=self.clock, endpoints=self.endpoints)
+class World(FakeWorld):
+    def __init__(self, triggers=("drift", "performance"), **env):
+        super().__init__(platform=Platform(), reader=CsvColumns(), RETRAIN_TRIGGERS=",".join(triggers), **env)
 
     def champion(self, version="1"):
-        self.documents.create(production_key(MODEL), Production(MODEL, champion_version=version,
-                                                                champion_deployment=f"d-v{version}").to_dict())
-        self.documents.create(f"candidates/{MODEL}/{int(version):08d}",
-                              {"gate": {"candidate": {"auc": 0.98, "accuracy": 0.95}}})
+        def crown(production):
+            production.champion_version, production.champion_deployment = version, f"d-v{version}"
+
+        self.repos.production.change(crown)
+        self.repos.candidates.add(Candidate(MODEL, version, PROMOTED, iso(self.clock()),
+                                            gate={"candidate": {"auc": 0.98, "accuracy": 0.95}}))
 
     def accept(self, name: str, data: bytes) -> DataBatch:
         etag = self.files.upload("data", name, data)
-        batch = DataBatch("data", name, etag, len(data), ACCEPTED, received_at=f"2026-11-22T12:00:{len(self.documents.docs):02d}",
-                          decided_at=f"2026-11-22T12:00:{len(self.documents.docs):02d}", sha256="s")
-        self.documents.create(batch.key, batch.to_dict())
+        at = f"2026-11-22T12:00:{len(self.documents.docs):02d}+00:00"
+        batch = DataBatch("data", name, etag, len(data), ACCEPTED, received_at=at, decided_at=at, sha256="s")
+        self.repos.batches.add(batch)
         self.training.add_accepted(batch.ref)  # as ingestion does on acceptance
         return batch
 
@@ -99,21 +89,21 @@ def world():
 
 
 def test_without_a_champion_there_is_nothing_to_compare(world):
-    record = world.monitoring.check_drift()
+    record = world.drift.check_drift()
     assert record["verdict"] == "no_champion"
-    assert world.monitoring.latest()["latest"]["id"] == record["id"]
+    assert world.drift.latest()["latest"]["id"] == record["id"]
 
 
 def test_unshifted_data_is_no_drift_and_triggers_nothing(world):
     world.champion()
     world.accept("prod/a.csv", rows(DATA / "diabetes-prod.csv", 0, 2000))
 
-    record = world.monitoring.check_drift("manual")
+    record = world.drift.check_drift("manual")
 
     assert record["verdict"] == "no_drift", record["result"]["reason"]
     assert record["rows"] == 2000 and record["files"] == ["prod/a.csv"]
     assert world.training.pending_request() is None
-    assert b"<svg" in world.monitoring.report(record["id"])
+    assert b"<svg" in world.drift.report(record["id"])
     assert world.notifier.sent == []
 
 
@@ -121,8 +111,8 @@ def test_shifted_data_drifts_and_asks_for_retraining_once_per_cooldown(world):
     world.champion()
     world.accept("prod/shifted.csv", rows(DATA / "diabetes-prod.csv", 0, 2000, shifted=True))
 
-    first = world.monitoring.check_drift()
-    second = world.monitoring.check_drift()
+    first = world.drift.check_drift()
+    second = world.drift.check_drift()
 
     assert first["verdict"] == "drift"
     assert {"Age", "BMI"} <= set(first["drifted_features"])
@@ -133,31 +123,30 @@ def test_shifted_data_drifts_and_asks_for_retraining_once_per_cooldown(world):
     assert world.notifier.sent[0].kind == "drift.drift" and "Report" in world.notifier.sent[0].links
 
     world.clock.advance(hours=7)
-    assert world.monitoring.check_drift()["retraining"]["retrain"] is True
+    assert world.drift.check_drift()["retraining"]["retrain"] is True
 
 
 def test_the_daily_cap_holds(world):
-    world.config = replace(world.config, cooldown_hours=0, daily_cap=2)
-    world.monitoring.config = world.config
+    world = World(RETRAIN_COOLDOWN_HOURS="0", RETRAIN_DAILY_CAP="2")
     world.champion()
     world.accept("prod/shifted.csv", rows(DATA / "diabetes-prod.csv", 0, 2000, shifted=True))
-    decisions = [world.monitoring.check_drift()["retraining"]["retrain"] for _ in range(3)]
+    decisions = [world.drift.check_drift()["retraining"]["retrain"] for _ in range(3)]
     assert decisions == [True, True, False]
 
 
 def test_small_windows_are_insufficient_until_pooled(world):
     world.champion()
     world.accept("prod/a.csv", rows(DATA / "diabetes-prod.csv", 0, 400))
-    assert world.monitoring.check_drift()["verdict"] == "insufficient_data"
+    assert world.drift.check_drift()["verdict"] == "insufficient_data"
     world.accept("prod/b.csv", rows(DATA / "diabetes-prod.csv", 400, 800))
-    assert world.monitoring.check_drift()["verdict"] == "no_drift"
+    assert world.drift.check_drift()["verdict"] == "no_drift"
 
 
 def test_drift_without_the_trigger_is_reported_not_acted_on():
     world = World(triggers=("new_data",))
     world.champion()
     world.accept("prod/shifted.csv", rows(DATA / "diabetes-prod.csv", 0, 2000, shifted=True))
-    record = world.monitoring.check_drift()
+    record = world.drift.check_drift()
     assert record["verdict"] == "drift" and record["retraining"]["retrain"] is False
     assert world.training.pending_request() is None
 
@@ -165,33 +154,34 @@ def test_drift_without_the_trigger_is_reported_not_acted_on():
 def test_the_champion_scores_each_new_batch_and_a_drop_triggers_retraining(world):
     world.champion()
     fine = world.accept("prod/fine.csv", rows(DATA / "diabetes-prod.csv", 0, 500))
-    assert world.monitoring.track_performance(fine)["dropped"] is False
+    assert world.performance.track_performance(fine)["dropped"] is False
     assert world.training.pending_request() is None
 
     world.platform.batch_metrics["auc"] = 0.80
     worse = world.accept("prod/worse.csv", rows(DATA / "diabetes-prod.csv", 500, 500))
-    record = world.monitoring.track_performance(worse)
+    record = world.performance.track_performance(worse)
 
     assert record["dropped"] is True and record["drop"] == pytest.approx(0.18)
     assert "performance drop" in world.training.pending_request()["reasons"][0]
-    history = world.monitoring.performance_history()
+    history = world.performance.history()
     assert [h["file"] for h in history] == ["prod/worse.csv", "prod/fine.csv"]
-    assert world.monitoring.track_performance(worse) == record, "idempotent per batch"
+    assert world.performance.track_performance(worse) == record, "idempotent per batch"
 
 
 def test_data_the_champion_trained_on_is_not_in_the_window(world):
     world.champion()
     trained = world.accept("prod/trained.csv", rows(DATA / "diabetes-prod.csv", 0, 2000, shifted=True))
-    world.documents.create(f"models/{MODEL}/00000001", {"tags": {"job_name": "train-1"}})
-    world.documents.create("jobs/train-1", {"batches": [trained.ref.to_dict()]})
-    assert world.monitoring.check_drift()["verdict"] == "insufficient_data"
+    world.repos.model_events.add(ModelRegistered(MODEL, "1", "eventgrid", "d-1", tags={"job_name": "train-1"}),
+                                 iso(world.clock()))
+    world.repos.jobs.add(TrainingJob("train-1", MODEL, COMPLETED, [trained.ref.to_dict()], "ts", iso(world.clock())))
+    assert world.drift.check_drift()["verdict"] == "insufficient_data"
 
 
 def test_inputs_captured_at_the_endpoint_join_the_window(world):
     world.champion()
     world.endpoints.captured["d-v1"] = rows(DATA / "diabetes-prod.csv", 0, 1500, shifted=True)
 
-    record = world.monitoring.check_drift()
+    record = world.drift.check_drift()
 
     assert record["files"] == [] and record["captured_rows"] == 1500
     assert record["verdict"] == "drift"

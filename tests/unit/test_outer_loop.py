@@ -13,31 +13,16 @@ from shared.domain.candidates import (
 from shared.domain.errors import Conflict, Forbidden, NotFound, PlatformError, Unauthorized
 from shared.domain.gate import GatePolicy
 from shared.domain.models import ModelRegistered
-from shared.services.approvals import ApprovalService
-from shared.services.candidates import CandidatePipeline
-from shared.services.delivery import DeliveryConfig, DeliveryPorts
-from tests.fakes import (
-    FakeAuditLog, FakeClock, FakeDeliveryPlatform, FakeDocumentStore, FakeFileStore, FakeNotifier, FakeOnlineEndpoints,
-)
+from tests.builders import FakeWorld
 
 MODEL = "diabetes-classifier"
 ENDPOINT = "diabetes-endpoint"
 
 
-class Loop:
+class Loop(FakeWorld):
     def __init__(self, mirror_percent: int = 0):
-        self.clock = FakeClock(datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc))
-        self.endpoints = FakeOnlineEndpoints()
-        self.platform = FakeDeliveryPlatform()
-        self.notifier = FakeNotifier()
-        self.audit = FakeAuditLog(self.clock)
-        self.documents = FakeDocumentStore()
-        ports = DeliveryPorts(self.documents, FakeFileStore(), self.platform, self.endpoints, self.notifier,
-                              self.audit, self.clock)
-        config = DeliveryConfig(MODEL, ENDPOINT, GatePolicy("auc", 0.75, 0.02), 2000, 72, 12, mirror_percent,
-                                "https://retrain.example", "signing-key-for-tests-0123456789", "data")
-        self.pipeline = CandidatePipeline(ports, config)
-        self.approvals = ApprovalService(ports, config)
+        super().__init__(PROMOTION_MIRROR_PERCENT=str(mirror_percent))
+        self.pipeline = self.services.candidates
 
     def register(self, version: str, auc: float = 0.9):
         self.platform.scores[version] = {"auc": auc, "accuracy": 0.8}
@@ -76,7 +61,7 @@ def test_first_candidate_reaches_staging_and_awaits_approval(loop):
 def test_duplicate_deliveries_deploy_once(loop):
     for _ in range(50):
         loop.register("1")
-    assert [c for c in loop.endpoints.calls if c[0] == "deploy"] == [("deploy", loop.pipeline.list()[0].deployment, "1")]
+    assert [c for c in loop.endpoints.calls if c[0] == "deploy"] == [("deploy", loop.pipeline.list().items[0].deployment, "1")]
 
 
 def test_an_older_version_after_a_newer_one_never_replaces_it(loop):
@@ -84,7 +69,7 @@ def test_an_older_version_after_a_newer_one_never_replaces_it(loop):
     older = loop.register("2")
 
     assert older.status == STALE
-    assert loop.pipeline.records.production().staging_version == "3"
+    assert loop.repos.production.get().staging_version == "3"
     assert all(c[2] != "2" for c in loop.endpoints.calls if c[0] == "deploy")
 
 
@@ -115,7 +100,7 @@ def test_a_platform_failure_is_recorded_and_can_be_retried(loop):
     loop.endpoints.fail["create_or_update_deployment"] = PlatformError("deployment timed out")
     candidate = loop.register("1")
     assert candidate.status == FAILED and candidate.failed_step == "staging deployment"
-    assert loop.approvals.list() == []
+    assert loop.approvals.list().items == []
 
     del loop.endpoints.fail["create_or_update_deployment"]
     assert loop.pipeline.redeploy("1").status == AWAITING_APPROVAL
@@ -132,9 +117,9 @@ def test_approve_switches_all_traffic_and_remembers_the_previous_champion(loop):
     endpoint = loop.endpoints.get_endpoint(ENDPOINT)
     assert endpoint.traffic == {candidate.deployment: 100}
     assert {d.name for d in endpoint.deployments} == {candidate.deployment}, "old champion removed after the switch"
-    production = loop.pipeline.records.production()
+    production = loop.repos.production.get()
     assert (production.champion_version, production.previous_version) == ("2", "1")
-    assert loop.pipeline.records.candidate("2").status == PROMOTED
+    assert loop.repos.candidates.get("2").status == PROMOTED
     assert loop.audit.read()[0]["action"] == "promoted" and loop.audit.read()[0]["actor"] == "ada@example.com"
 
 
@@ -145,8 +130,8 @@ def test_reject_removes_staging_and_keeps_the_champion(loop):
 
     endpoint = loop.endpoints.get_endpoint(ENDPOINT)
     assert candidate.deployment not in {d.name for d in endpoint.deployments}
-    assert loop.pipeline.records.production().champion_version == "1"
-    assert loop.pipeline.records.candidate("2").status == REJECTED
+    assert loop.repos.production.get().champion_version == "1"
+    assert loop.repos.candidates.get("2").status == REJECTED
 
 
 def test_a_hundred_concurrent_approvals_promote_exactly_once(loop):
@@ -215,7 +200,7 @@ def test_a_newer_candidate_supersedes_the_pending_approval(loop):
     second = loop.register("2")
 
     assert loop.approvals.get(first.approval_id).status == SUPERSEDED
-    assert loop.pipeline.records.candidate("1").status == SUPERSEDED
+    assert loop.repos.candidates.get("1").status == SUPERSEDED
     with pytest.raises(Conflict):
         loop.approvals.decide(first.approval_id, "approve", "ada", link_token=old_token)
     names = {d.name for d in loop.endpoints.get_endpoint(ENDPOINT).deployments}
@@ -225,26 +210,26 @@ def test_a_newer_candidate_supersedes_the_pending_approval(loop):
 def test_the_sweeper_reminds_once_then_expires(loop):
     candidate = loop.register("1")
     loop.clock.advance(hours=61)
-    assert loop.approvals.sweep().reminded == [candidate.approval_id]
-    assert loop.approvals.sweep().reminded == []
+    assert loop.sweeper.sweep().reminded == [candidate.approval_id]
+    assert loop.sweeper.sweep().reminded == []
     assert loop.notifier.sent[-1].kind == "approval.reminder"
 
     loop.clock.advance(hours=12)
-    report = loop.approvals.sweep()
+    report = loop.sweeper.sweep()
 
     assert report.expired == [candidate.approval_id]
-    assert loop.pipeline.records.candidate("1").status == EXPIRED
+    assert loop.repos.candidates.get("1").status == EXPIRED
     assert loop.endpoints.get_endpoint(ENDPOINT).deployments == ()
     assert loop.audit.read()[0]["action"] == EXPIRED
 
 
 def test_the_sweeper_repairs_traffic_and_removes_orphans(loop):
     loop.promote("1")
-    champion = loop.pipeline.records.production().champion_deployment
+    champion = loop.repos.production.get().champion_deployment
     loop.endpoints.create_or_update_deployment(ENDPOINT, "orphan-v9", MODEL, "9")
     loop.endpoints.endpoints[ENDPOINT]["traffic"] = {}
 
-    report = loop.approvals.sweep()
+    report = loop.sweeper.sweep()
 
     endpoint = loop.endpoints.get_endpoint(ENDPOINT)
     assert endpoint.traffic == {champion: 100}
@@ -262,15 +247,15 @@ def test_a_failed_traffic_switch_leaves_the_champion_serving(loop):
 
     del loop.endpoints.fail["set_traffic"]
     assert loop.approvals.get(candidate.approval_id).status == FAILED
-    assert loop.pipeline.records.candidate("2").status == FAILED
-    assert loop.pipeline.records.production().champion_version == "1"
+    assert loop.repos.candidates.get("2").status == FAILED
+    assert loop.repos.production.get().champion_version == "1"
     assert loop.pipeline.redeploy("2").status == AWAITING_APPROVAL
 
 
 def test_rollback_gives_traffic_back_to_the_previous_champion(loop):
     loop.promote("1")
     loop.promote("2")
-    production = loop.approvals.rollback("ops@example.com", "v2 misbehaves")
+    production = loop.rollback.rollback("ops@example.com", "v2 misbehaves")
 
     assert (production.champion_version, production.previous_version) == ("1", "2")
     endpoint = loop.endpoints.get_endpoint(ENDPOINT)
@@ -281,7 +266,7 @@ def test_rollback_gives_traffic_back_to_the_previous_champion(loop):
 def test_rollback_without_a_previous_champion_is_a_conflict(loop):
     loop.promote("1")
     with pytest.raises(Conflict):
-        loop.approvals.rollback("ops")
+        loop.rollback.rollback("ops")
 
 
 def test_mirror_traffic_while_awaiting_approval():

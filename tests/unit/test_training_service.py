@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from shared.domain.batches import BatchRef
 from shared.domain.training import COMPLETED, FAILED, RUNNING, JobStatus, training_set_id
-from shared.services.training import PENDING_KEY
 
 
 def ref(name: str) -> BatchRef:
@@ -43,7 +42,7 @@ def test_next_job_trains_on_all_accepted_data_so_far(world):
 def test_repeated_request_for_the_same_batch_is_idempotent(world):
     world.training.request_training(ref("a.csv"), "a")
     world.training.request_training(ref("a.csv"), "a")
-    assert len(world.documents.get(PENDING_KEY).doc["batches"]) == 1
+    assert len(world.repos.training_requests.open()["batches"]) == 1
 
 
 def test_submission_retried_after_a_crash_submits_once(world, monkeypatch):

@@ -1,0 +1,52 @@
+"""What every part of the promotion path shares: its configuration, ports, repositories and links."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from shared.domain.clock import iso
+from shared.domain.gate import GatePolicy
+from shared.ports import AuditLog, FileStore, MLPlatform, Notifier, OnlineEndpoints
+from shared.services.repositories import Repositories
+from shared.services.urls import PublicUrls
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    model_name: str
+    endpoint_name: str
+    gate: GatePolicy
+    smoke_max_latency_ms: float
+    approval_ttl_hours: float
+    approval_reminder_hours: float
+    mirror_percent: int
+    signing_key: str
+
+
+@dataclass(frozen=True)
+class PromotionContext:
+    config: DeliveryConfig
+    repos: Repositories
+    files: FileStore
+    platform: MLPlatform
+    endpoints: OnlineEndpoints
+    notifier: Notifier
+    audit: AuditLog
+    urls: PublicUrls
+    clock: Callable[[], datetime]
+
+    def record(self, action: str, actor: str, version: str, **details) -> None:
+        """One audit entry about a version of this model."""
+        self.audit.append({"at": iso(self.clock()), "action": action, "actor": actor,
+                           "model": self.config.model_name, "version": version, **details})
+
+    def delete_quietly(self, deployment: str) -> None:
+        """Best effort: what is left is reported (and removed) by the sweeper."""
+        try:
+            self.endpoints.delete_deployment(self.config.endpoint_name, deployment)
+        except Exception as error:  # noqa: BLE001
+            log.warning("could not delete deployment %s: %s", deployment, error)

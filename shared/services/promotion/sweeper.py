@@ -1,0 +1,108 @@
+"""The approval sweeper: reminders, expiry, reconciliation of the endpoint with the records, stuck work.
+
+Its cost follows what is open (pending approvals, candidates in progress), never the history.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from shared.domain.candidates import DECIDING, FAILED, PENDING
+from shared.domain.clock import iso
+from shared.domain.errors import NotFound
+from shared.ports import Notification
+from shared.services.promotion import notifications
+from shared.services.promotion.context import PromotionContext
+from shared.services.promotion.decisions import ApprovalService
+
+log = logging.getLogger(__name__)
+
+STUCK_AFTER = timedelta(minutes=15)
+
+
+@dataclass
+class SweepReport:
+    reminded: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    reported: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+class Sweeper:
+    def __init__(self, ctx: PromotionContext, decisions: ApprovalService):
+        self.ctx = ctx
+        self.config = ctx.config
+        self.decisions = decisions
+
+    def sweep(self) -> SweepReport:
+        """Reminders, expiry, and reconciliation of the stored state with the endpoint."""
+        report = SweepReport()
+        now = self.ctx.clock()
+        open_approvals = self.ctx.repos.approvals.open()
+        for approval in (a for a in open_approvals if a.status == PENDING):
+            expires = datetime.fromisoformat(approval.expires_at)
+            if expires <= now:
+                self.decisions.expire(approval)
+                report.expired.append(approval.id)
+            elif not approval.reminded_at and expires - now <= timedelta(hours=self.config.approval_reminder_hours):
+                self._remind(approval)
+                report.reminded.append(approval.id)
+        in_progress = self.ctx.repos.candidates.in_progress()
+        self._reconcile(report, {c.deployment for c in in_progress})
+        self._fail_stuck(report, now, in_progress, [a for a in open_approvals if a.status == DECIDING])
+        return report
+
+    def _remind(self, approval) -> None:
+        reminded, changed = self.ctx.repos.approvals.change(approval.id, lambda a: a.remind(self.ctx.clock()))
+        if changed:
+            self.ctx.notifier.notify(notifications.approval_notification(
+                self.ctx, reminded, kind="approval.reminder", title_prefix="Reminder, approval needed"))
+
+    def _reconcile(self, report: SweepReport, in_progress: set) -> None:
+        production = self.ctx.repos.production.get()
+        endpoints, name = self.ctx.endpoints, self.config.endpoint_name
+        try:
+            endpoint = endpoints.get_endpoint(name)
+        except NotFound:
+            return
+        expected_traffic = {production.champion_deployment: 100} if production.champion_deployment else {}
+        live = {k: v for k, v in endpoint.traffic.items() if v}
+        if live != expected_traffic:
+            present = {d.name for d in endpoint.deployments}
+            if production.champion_deployment and production.champion_deployment in present:
+                endpoints.set_traffic(name, expected_traffic, dict(endpoint.mirror_traffic))
+                report.repaired.append(f"traffic {live} → {expected_traffic}")
+            else:
+                report.reported.append(f"traffic {live} does not match the record (champion "
+                                       f"{production.champion_deployment or 'none'}), which is not deployed")
+        known = {production.champion_deployment, production.staging_deployment} - {None}
+        for deployment in endpoint.deployments:
+            if deployment.name in known or deployment.name in in_progress:
+                continue
+            if endpoint.traffic.get(deployment.name) or endpoint.mirror_traffic.get(deployment.name):
+                report.reported.append(f"deployment {deployment.name} has traffic but no record")
+                continue
+            self.ctx.delete_quietly(deployment.name)
+            report.repaired.append(f"removed deployment {deployment.name}, which no approval or champion record holds")
+        for line in report.repaired + report.reported:
+            log.warning("sweeper: %s", line)
+        if report.reported:
+            self.ctx.notifier.notify(Notification(kind="sweeper.report", title="Endpoint does not match the records",
+                                                  text="; ".join(report.reported)))
+
+    def _fail_stuck(self, report: SweepReport, now, in_progress, deciding) -> None:
+        for candidate in in_progress:
+            last = datetime.fromisoformat(candidate.last_change)
+            if now - last > STUCK_AFTER:
+                self.ctx.repos.candidates.move_to(candidate.version, FAILED, now,
+                                                  f"stuck in {candidate.status} since {iso(last)}",
+                                                  error=f"no progress since {iso(last)}", failed_step=candidate.status)
+                report.repaired.append(f"candidate v{candidate.version} stuck in {candidate.status}: marked failed")
+        for approval in deciding:
+            if approval.decided_at and now - datetime.fromisoformat(approval.decided_at) > STUCK_AFTER:
+                self.decisions.finish(approval, FAILED, reason="decision interrupted; redeploy to try again")
+                report.repaired.append(f"approval {approval.id} stuck deciding: marked failed")

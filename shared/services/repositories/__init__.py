@@ -1,0 +1,49 @@
+"""Repositories: one per aggregate, the only code that knows a storage key or prefix.
+
+Services ask `repos.approvals.open()` or `repos.candidates.get(version)`, never a key.
+Listings are name-only and newest first (`paging.py`), so their cost does not grow with history.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from shared.ports import DocumentStore
+from shared.services.repositories.approvals import ApprovalRepository
+from shared.services.repositories.batches import AcceptedData, BatchRepository
+from shared.services.repositories.candidates import CandidateRepository, ProductionRepository
+from shared.services.repositories.jobs import JobRepository, TrainingRequests
+from shared.services.repositories.models import MalformedEvents, ModelEventRepository
+from shared.services.repositories.monitoring import DriftCheckRepository, PerformanceRepository, RetrainingLog
+from shared.services.repositories.paging import Page
+
+
+@dataclass(frozen=True)
+class Repositories:
+    batches: BatchRepository
+    accepted: AcceptedData
+    jobs: JobRepository
+    training_requests: TrainingRequests
+    model_events: ModelEventRepository
+    malformed_events: MalformedEvents
+    candidates: CandidateRepository
+    production: ProductionRepository
+    approvals: ApprovalRepository
+    drift_checks: DriftCheckRepository
+    performance: PerformanceRepository
+    retraining: RetrainingLog
+
+    @classmethod
+    def on(cls, store: DocumentStore, model_name: str, clock: Callable[[], datetime]) -> "Repositories":
+        return cls(
+            batches=BatchRepository(store), accepted=AcceptedData(store), jobs=JobRepository(store),
+            training_requests=TrainingRequests(store), model_events=ModelEventRepository(store, model_name),
+            malformed_events=MalformedEvents(store), candidates=CandidateRepository(store, model_name),
+            production=ProductionRepository(store, model_name, clock), approvals=ApprovalRepository(store),
+            drift_checks=DriftCheckRepository(store), performance=PerformanceRepository(store),
+            retraining=RetrainingLog(store),
+        )
+
+
+__all__ = ["Page", "Repositories"]
