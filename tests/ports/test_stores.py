@@ -1,4 +1,5 @@
-"""The blob adapters against a real Azurite: ETag-conditional documents and data files."""
+"""DocumentStore and FileStore, one suite on the fake and on the blob adapters over a real Azurite:
+ETag-conditional documents, name-only paged listing, data files read by ETag."""
 from __future__ import annotations
 
 import threading
@@ -6,21 +7,8 @@ import uuid
 
 import pytest
 
-from shared.adapters.blob_storage import BlobDocumentStore, BlobFileStore, blob_service
 from shared.ports import DocumentChanged, DocumentExists, FileNotFound
 from shared.services.documents import update_document
-
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def documents(azurite):
-    return BlobDocumentStore(blob_service(azurite), f"state-{uuid.uuid4().hex[:8]}")
-
-
-@pytest.fixture
-def files(azurite):
-    return BlobFileStore(blob_service(azurite))
 
 
 def test_create_is_exclusive_and_replace_needs_the_current_etag(documents):
@@ -58,12 +46,29 @@ def test_concurrent_updates_lose_nothing(documents):
     assert documents.get("counter").doc["count"] == 12
 
 
-def test_files_stream_by_etag_and_copy_server_side(files, azurite):
-    from devstack.client import upload_file
+def test_list_keys_pages_names_under_a_prefix_in_key_order(documents):
+    keys = [f"index/k{i:03d}" for i in range(7)]
+    for key in reversed(keys):
+        documents.create(key, {})
+    documents.create("indexed/other", {})
 
+    seen, token, pages = [], None, 0
+    while True:
+        page = documents.list_keys("index/", 3, token)
+        seen += page.keys
+        pages += 1
+        assert len(page.keys) <= 3
+        token = page.continuation
+        if not token:
+            break
+    assert seen == keys and pages == 3
+    assert documents.list_keys("nothing/", 5).keys == [] and documents.list_keys("nothing/", 5).continuation is None
+
+
+def test_files_stream_by_etag_and_copy_server_side(files):
     container = f"data-{uuid.uuid4().hex[:8]}"
     payload = b"x" * (9 * 1024 * 1024 + 17)
-    upload_file(azurite, container, "in/file.csv", payload)
+    files.upload(container, "in/file.csv", payload)
 
     info = files.info(container, "in/file.csv")
     chunks = list(files.read_chunks(container, "in/file.csv", info.etag, chunk_size=4 * 1024 * 1024))
@@ -76,13 +81,11 @@ def test_files_stream_by_etag_and_copy_server_side(files, azurite):
     assert files.info(container, "in/file.csv").etag == info.etag, "the source is untouched"
 
 
-def test_a_changed_or_missing_file_is_not_read_under_a_stale_etag(files, azurite):
-    from devstack.client import upload_file
-
+def test_a_changed_or_missing_file_is_not_read_under_a_stale_etag(files):
     container = f"data-{uuid.uuid4().hex[:8]}"
-    upload_file(azurite, container, "f.csv", b"one")
+    files.upload(container, "f.csv", b"one")
     old = files.info(container, "f.csv").etag
-    upload_file(azurite, container, "f.csv", b"two")
+    files.upload(container, "f.csv", b"two")
 
     with pytest.raises(FileNotFound):
         list(files.read_chunks(container, "f.csv", old))

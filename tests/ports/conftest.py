@@ -1,0 +1,56 @@
+"""One contract, both sides: each port's suite runs on the in-memory fake and on the real adapter (Azurite)."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.fakes import FakeAuditLog, FakeDocumentStore, FakeFileStore
+
+SIDES = ["fake", pytest.param("azurite", marks=pytest.mark.integration)]
+
+
+@pytest.fixture(params=SIDES)
+def side(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def documents(side, request):
+    if side == "fake":
+        return FakeDocumentStore()
+    from shared.adapters.blob_storage import BlobDocumentStore, blob_service
+
+    return BlobDocumentStore(blob_service(request.getfixturevalue("azurite")), f"state-{uuid.uuid4().hex[:8]}")
+
+
+class Files:
+    """A FileStore and a way to put a file in it the way a data engineer would (an upload)."""
+
+    def __init__(self, store, upload):
+        self.store, self.upload = store, upload
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+@pytest.fixture
+def files(side, request) -> Files:
+    if side == "fake":
+        fake = FakeFileStore()
+        return Files(fake, lambda container, name, data: fake.upload(container, name, data))
+    from devstack.client import upload_file
+    from shared.adapters.blob_storage import BlobFileStore, blob_service
+
+    azurite = request.getfixturevalue("azurite")
+    return Files(BlobFileStore(blob_service(azurite)), lambda c, n, d: upload_file(azurite, c, n, d))
+
+
+@pytest.fixture
+def audit_log(side, request):
+    if side == "fake":
+        return FakeAuditLog()
+    from shared.adapters.blob_audit import BlobAuditLog
+    from shared.adapters.blob_storage import blob_service
+
+    return BlobAuditLog(blob_service(request.getfixturevalue("azurite")), f"audit-{uuid.uuid4().hex[:8]}")
