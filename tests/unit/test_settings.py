@@ -10,8 +10,8 @@ BASE = {"MLFLOW_WEBHOOK_SECRET": "s3cret", "APPROVAL_SIGNING_KEY": "k" * 32, "LO
 def test_defaults_are_the_local_stack():
     settings = Settings.from_env(BASE)
     assert settings.ml_backend == "local"
-    assert settings.data_container == "data"
-    assert settings.mlflow_tracking_uri == "http://127.0.0.1:5000"
+    assert settings.storage.data_container == "data"
+    assert settings.local.mlflow_tracking_uri == "http://127.0.0.1:5000"
 
 
 @pytest.mark.parametrize("name,value", [
@@ -56,9 +56,9 @@ def test_settings_are_frozen():
 
 def test_retrain_triggers_and_drift_overrides():
     settings = Settings.from_env({**BASE, "RETRAIN_TRIGGERS": "drift, schedule", "DRIFT_KS_THRESHOLD": "0.2"})
-    assert settings.retrain_triggers == {"drift", "schedule"}
-    assert settings.drift_thresholds == {"ks_threshold": 0.2}
-    assert Settings.from_env({**BASE, "RETRAIN_TRIGGERS": ""}).retrain_triggers == frozenset()
+    assert settings.monitoring.retrain_triggers == {"drift", "schedule"}
+    assert settings.monitoring.drift_thresholds == {"ks_threshold": 0.2}
+    assert Settings.from_env({**BASE, "RETRAIN_TRIGGERS": ""}).monitoring.retrain_triggers == frozenset()
 
 
 AZURE = {"ML_BACKEND": "azure", "APPROVAL_SIGNING_KEY": "k" * 32, "AZURE_SUBSCRIPTION_ID": "sub",
@@ -68,8 +68,8 @@ AZURE = {"ML_BACKEND": "azure", "APPROVAL_SIGNING_KEY": "k" * 32, "AZURE_SUBSCRI
 def test_the_azure_backend_reads_its_workspace_and_identity_based_storage():
     settings = Settings.from_env(AZURE)
     assert settings.azure.workspace == "ws" and settings.azure.compute == "cpu-cluster"
-    assert settings.storage_connection.value == "https://retrainst.blob.core.windows.net"
-    assert not settings.mlflow_webhook_secret, "no MLflow webhook in Azure: Event Grid delivers ModelRegistered"
+    assert settings.storage.connection.value == "https://retrainst.blob.core.windows.net"
+    assert not settings.local.mlflow_webhook_secret, "no MLflow webhook in Azure: Event Grid delivers ModelRegistered"
 
 
 @pytest.mark.parametrize("missing", ["AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZUREML_WORKSPACE"])

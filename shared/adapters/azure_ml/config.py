@@ -27,7 +27,7 @@ class AzureMLConfig:
     experiment: str = "diabetes-training"
     instance_type: str = "Standard_DS3_v2"
     instance_count: int = 1
-    data_datastore: str = "workspaceblobstore"
+    data_datastore: str = "retraindata"
     lro_timeout_seconds: float = 1800
     environment_image: str = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
     # azure-core retry policy of every Azure ML (ARM) request: 429 (honouring Retry-After),

@@ -1,0 +1,216 @@
+"""Every app setting of the service, declared once: the reader, the README table, the local
+sample and the checks of infra/main.bicep all come from this list."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from shared.settings.schema import (
+    ALWAYS, BASE_URL, CONTAINER, DEPLOYMENT, ENDPOINT_NAME, GENERATED, GENERATED_MASTER, HOST, NCRONTAB,
+    OPTIONAL_FRACTION, OPTIONAL_URL, STORAGE_CONNECTION, TEXT, URL, Setting, choice, choices, integer, key, number,
+)
+
+ML_BACKENDS = ("local", "azure")
+ALGORITHMS = ("gradient_boosting", "logistic_regression", "random_forest")
+GATE_METRICS = ("auc", "accuracy", "f1", "precision", "recall")
+RETRAIN_TRIGGERS = ("new_data", "drift", "performance", "schedule")
+STORAGE_ACCOUNT_NAME = "AzureWebJobsStorage__accountName"
+DAY_SECONDS = 86_400
+NINETY_DAYS_HOURS = 24 * 90
+
+
+def _section(name: str, *settings: Setting) -> tuple[Setting, ...]:
+    return tuple(replace(setting, section=name) for setting in settings)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    *_section(
+        "",
+        Setting("ML_BACKEND", "ml_backend", choice(ML_BACKENDS), "local",
+                "which ML platform the service drives: the local stack (MLflow server, local jobs and "
+                "scoring servers) or Azure ML", bicep="azure"),
+        Setting("MODEL_NAME", "model_name", TEXT, "diabetes-classifier",
+                "the registered model this service trains and acts on; events for other models are ignored"),
+        Setting("PUBLIC_BASE_URL", "public_base_url", BASE_URL, "http://127.0.0.1:7071",
+                "base URL people use to reach this app (links in notifications)", bicep=DEPLOYMENT),
+    ),
+    *_section(
+        "storage",
+        Setting("AzureWebJobsStorage", "connection", STORAGE_CONNECTION, "UseDevelopmentStorage=true",
+                "storage of the triggers, data files and state: a connection string, "
+                "`UseDevelopmentStorage=true` (Azurite), or an https account URL (then DefaultAzureCredential)",
+                secret=True, bicep=None),
+        Setting(STORAGE_ACCOUNT_NAME, None, TEXT, "",
+                "identity-based storage: while AzureWebJobsStorage is unset, the app uses "
+                "`https://<name>.blob.core.windows.net` with its managed identity",
+                sample=None, bicep=DEPLOYMENT),
+        Setting("DATA_CONTAINER", "data_container", CONTAINER, "data",
+                "blob container data engineers drop CSV files into (the blob trigger watches it)"),
+        Setting("QUARANTINE_CONTAINER", "quarantine_container", CONTAINER, "quarantine",
+                "where a copy of each rejected file goes, beside a `<file>.reason.json`"),
+        Setting("STATE_CONTAINER", "state_container", CONTAINER, "retrain-state",
+                "the service's state documents (file verdicts, jobs, events, audit log), written with ETag conditions"),
+    ),
+    *_section(
+        "training",
+        Setting("TRAINING_ALGORITHM", "algorithm", choice(ALGORITHMS), "gradient_boosting",
+                "the estimator the training job fits"),
+        Setting("TRAINING_QUIET_PERIOD_SECONDS", "quiet_period_seconds", number(0, DAY_SECONDS), "10",
+                "files landing within this many seconds of each other lead to one training job",
+                sample="5", bicep="60"),
+        Setting("MAX_DATA_FILE_BYTES", "max_data_file_bytes", integer(1, 100 * 1024**3), "2147483648",
+                "files larger than this are rejected without being read"),
+        Setting("MIN_DATA_ROWS", "min_data_rows", integer(1, 10**9), "100",
+                "files with fewer data rows are rejected"),
+        Setting("MAX_NULL_SHARE", "max_null_share", number(0, 1), "0.05",
+                "largest share of empty cells allowed in any column"),
+    ),
+    *_section(
+        "delivery",
+        Setting("ENDPOINT_NAME", "endpoint_name", ENDPOINT_NAME, "diabetes-endpoint",
+                "the online endpoint that serves the model (its staging and production deployments)"),
+        Setting("GATE_METRIC", "gate_metric", choice(GATE_METRICS), "auc",
+                "primary metric of the quality gate"),
+        Setting("GATE_MIN_VALUE", "gate_min_value", number(0, 1), "0.75",
+                "a candidate below this value of the gate metric fails the gate"),
+        Setting("GATE_MAX_DROP", "gate_max_drop", number(0, 1), "0.02",
+                "a candidate more than this below the champion (on the same held-out rows) fails the gate"),
+        Setting("SMOKE_MAX_LATENCY_MS", "smoke_max_latency_ms", number(1, 600_000), "2000",
+                "the staging smoke test fails when the deployment answers slower than this"),
+        Setting("APPROVAL_TTL_HOURS", "approval_ttl_hours", number(0.001, NINETY_DAYS_HOURS), "72",
+                "an approval request expires (auto-reject, staging removed) after this many hours"),
+        Setting("APPROVAL_REMINDER_HOURS", "approval_reminder_hours", number(0, NINETY_DAYS_HOURS), "12",
+                "a reminder goes out this many hours before expiry"),
+        Setting("APPROVAL_SIGNING_KEY", "approval_signing_key", key(min_length=16), "",
+                "the HMAC key of the signed approve/reject links (a Key Vault reference in Azure)",
+                required=ALWAYS, secret=True, sample=GENERATED, bicep=DEPLOYMENT),
+        Setting("PROMOTION_MIRROR_PERCENT", "promotion_mirror_percent", integer(0, 50), "0",
+                "while a candidate awaits approval, mirror this percentage of live traffic to its staging deployment"),
+        Setting("NOTIFY_WEBHOOK_URL", "notify_webhook_url", OPTIONAL_URL, "",
+                "generic JSON webhook for notifications; empty: notifications go to the log (a Key Vault "
+                "reference in Azure)", secret=True, bicep=DEPLOYMENT),
+        Setting("TEAMS_WEBHOOK_URL", "teams_webhook_url", OPTIONAL_URL, "",
+                "Teams Workflows webhook ('When a Teams webhook request is received'): approval requests "
+                "arrive as Adaptive Cards with Approve / Reject / Details buttons; takes precedence over "
+                "NOTIFY_WEBHOOK_URL (a Key Vault reference in Azure)", secret=True, bicep=DEPLOYMENT),
+    ),
+    *_section(
+        "monitoring",
+        Setting("RETRAIN_TRIGGERS", "retrain_triggers", choices(RETRAIN_TRIGGERS), "new_data,drift,performance",
+                "what asks for a training job: new_data (each accepted file), drift (a drift check's verdict), "
+                "performance (the champion's metric drops on a new labelled file), schedule (RETRAIN_SCHEDULE)"),
+        Setting("RETRAIN_COOLDOWN_HOURS", "retrain_cooldown_hours", number(0, 24 * 30), "6",
+                "drift- and performance-triggered retraining waits at least this long after the previous one"),
+        Setting("RETRAIN_DAILY_CAP", "retrain_daily_cap", integer(0, 1000), "3",
+                "at most this many drift- or performance-triggered retrainings in 24 hours"),
+        Setting("PERFORMANCE_DROP_THRESHOLD", "performance_drop_threshold", number(0, 1), "0.05",
+                "a drop of the gate metric larger than this, new labelled file vs the champion's held-out "
+                "figure, triggers retraining"),
+        Setting("DRIFT_MIN_WINDOW_ROWS", "drift_min_window_rows", integer(1, 10**9), "1000",
+                "drift windows smaller than this report insufficient_data and keep pooling new files"),
+        Setting("DRIFT_PSI_THRESHOLD", "drift_psi_threshold", OPTIONAL_FRACTION, "",
+                "per-feature PSI threshold; empty: the drift policy's tuned default", bicep=None),
+        Setting("DRIFT_KS_THRESHOLD", "drift_ks_threshold", OPTIONAL_FRACTION, "",
+                "per-feature KS threshold; empty: the drift policy's tuned default", bicep=None),
+        Setting("DRIFT_JS_THRESHOLD", "drift_js_threshold", OPTIONAL_FRACTION, "",
+                "per-feature Jensen-Shannon threshold; empty: the drift policy's tuned default", bicep=None),
+        Setting("DRIFT_SHARE", "drift_share", OPTIONAL_FRACTION, "",
+                "share of drifted features that makes the dataset drift; empty: the drift policy's tuned default",
+                bicep=None),
+        Setting("REPORTS_CONTAINER", "reports_container", CONTAINER, "reports",
+                "blob container of the drift reports (HTML)"),
+    ),
+    *_section(
+        "local",
+        Setting("MLFLOW_TRACKING_URI", "mlflow_tracking_uri", URL, "http://127.0.0.1:5000",
+                "the MLflow tracking server and model registry", bicep=None),
+        Setting("MLFLOW_WEBHOOK_SECRET", "mlflow_webhook_secret", TEXT, "",
+                "the HMAC secret shared with the MLflow registry webhook",
+                required="ML_BACKEND=local", secret=True, sample=GENERATED, bicep=None),
+        Setting("WEBHOOK_MAX_AGE_SECONDS", "webhook_max_age_seconds", integer(1, DAY_SECONDS), "300",
+                "MLflow webhook deliveries whose timestamp is further from now (either way) are refused as stale"),
+        Setting("LOCAL_JOBS_DIR", "jobs_dir", TEXT, ".local/jobs",
+                "folder of the local training jobs (`spec.json`, `status.json`, `user_logs/std_log.txt`, "
+                "`outputs/`), relative to the app folder", bicep=None),
+        Setting("LOCAL_JOB_EVENTS_URL", "job_events_url", URL,
+                "http://127.0.0.1:7071/runtime/webhooks/eventgrid?functionName=on_job_status_changed",
+                "where local jobs announce status changes (the Event Grid endpoint of on_job_status_changed)",
+                bicep=None),
+        Setting("LOCAL_JOB_EVENTS_KEY", "job_events_key", TEXT, "",
+                "the key local jobs send with those announcements (the local host's master key)",
+                secret=True, sample=GENERATED_MASTER, bicep=None),
+        Setting("LOCAL_ENDPOINTS_DIR", "endpoints_dir", TEXT, ".local/endpoints",
+                "state and logs of the local online endpoint and its deployments", bicep=None),
+        Setting("LOCAL_ENDPOINT_URL", "endpoint_url", BASE_URL, "http://127.0.0.1:5001",
+                "the local online endpoint (router) in front of the scoring servers", bicep=None),
+        Setting("LOCAL_ENDPOINT_KEY", "endpoint_key", TEXT, "",
+                "the local endpoint's key (`Authorization: Bearer <key>`)",
+                required="ML_BACKEND=local", secret=True, sample=GENERATED, bicep=None),
+    ),
+    *_section(
+        "azure",
+        Setting("AZURE_SUBSCRIPTION_ID", "subscription_id", TEXT, "",
+                "the subscription of the Azure ML workspace", required="ML_BACKEND=azure",
+                sample=None, bicep=DEPLOYMENT),
+        Setting("AZURE_RESOURCE_GROUP", "resource_group", TEXT, "",
+                "the resource group of the Azure ML workspace", required="ML_BACKEND=azure",
+                sample=None, bicep=DEPLOYMENT),
+        Setting("AZUREML_WORKSPACE", "workspace", TEXT, "",
+                "the Azure ML workspace name", required="ML_BACKEND=azure", sample=None, bicep=DEPLOYMENT),
+        Setting("AZUREML_COMPUTE", "compute", TEXT, "cpu-cluster",
+                "the compute cluster of the training jobs", sample=None),
+        Setting("AZUREML_ENVIRONMENT", "environment", TEXT, "azureml:diabetes-train-env@latest",
+                "the training environment (or a conda file path under `training/`)", sample=None),
+        Setting("AZUREML_EXPERIMENT", "experiment", TEXT, "diabetes-training",
+                "the experiment of the training jobs", sample=None, bicep=None),
+        Setting("AZUREML_DATASTORE", "datastore", TEXT, "retraindata",
+                "the datastore registered over the data container: a data file `<name>` is read as "
+                "`azureml://datastores/<datastore>/paths/<name>`", sample=None),
+        Setting("AZUREML_INSTANCE_TYPE", "instance_type", TEXT, "Standard_DS3_v2",
+                "VM size of the staging and production deployments", sample=None),
+        Setting("AZUREML_INSTANCE_COUNT", "instance_count", integer(1, 100), "1",
+                "instance count of each online deployment", sample=None),
+        Setting("AZUREML_LRO_TIMEOUT_SECONDS", "lro_timeout_seconds", number(10, 7200), "1800",
+                "wait limit of the Azure ML long-running operations", sample=None, bicep=None),
+    ),
+    *_section(
+        HOST,
+        Setting("FUNCTIONS_WORKER_RUNTIME", None, TEXT, "",
+                "the worker runtime (local host); on Flex Consumption the runtime is functionAppConfig.runtime",
+                sample="python", bicep=None),
+        Setting("AzureWebJobsFeatureFlags", None, TEXT, "",
+                "EnableWorkerIndexing: the v2 programming model (needed by older hosts only)",
+                sample="EnableWorkerIndexing", bicep=None),
+        Setting("TRAINING_SCHEDULER_SCHEDULE", None, NCRONTAB, "",
+                "NCRONTAB (6 fields, seconds first) of the timer that submits training once the quiet period "
+                "has passed", required=ALWAYS, sample="* * * * * *", bicep="*/10 * * * * *"),
+        Setting("APPROVAL_SWEEPER_SCHEDULE", None, NCRONTAB, "",
+                "NCRONTAB of the approval_sweeper timer (reminders, expiry, reconciliation)",
+                required=ALWAYS, sample="0 */5 * * * *", bicep="0 */5 * * * *"),
+        Setting("RETRAIN_SCHEDULE", None, NCRONTAB, "",
+                "NCRONTAB of the scheduled_retrain timer (it acts only when RETRAIN_TRIGGERS includes schedule)",
+                required=ALWAYS, sample="0 0 3 * * 0", bicep="0 0 3 * * 0"),
+        Setting("DRIFT_CHECK_SCHEDULE", None, NCRONTAB, "",
+                "NCRONTAB of the drift_check timer", required=ALWAYS, sample="0 0 * * * *", bicep="0 0 * * * *"),
+        Setting("AzureWebJobsStorage__blobServiceUri", None, URL, "",
+                "identity-based host storage: the blob endpoint", sample=None, bicep=DEPLOYMENT),
+        Setting("AzureWebJobsStorage__queueServiceUri", None, URL, "",
+                "identity-based host storage: the queue endpoint (the blob trigger's poison queue)",
+                sample=None, bicep=DEPLOYMENT),
+        Setting("AzureWebJobsStorage__tableServiceUri", None, URL, "",
+                "identity-based host storage: the table endpoint", sample=None, bicep=DEPLOYMENT),
+        Setting("APPLICATIONINSIGHTS_CONNECTION_STRING", None, TEXT, "",
+                "where the host sends telemetry (not a secret: ingestion needs Entra authentication)",
+                sample=None, bicep=DEPLOYMENT),
+        Setting("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", None, TEXT, "",
+                "Authorization=AAD: telemetry is sent with the app's identity",
+                sample=None, bicep="Authorization=AAD"),
+        Setting("LOCAL_HOST_FUNCTION_KEY", None, TEXT, "",
+                "local host only: the function key (x-functions-key header or ?code=)",
+                secret=True, sample=GENERATED, bicep=None),
+        Setting("LOCAL_HOST_MASTER_KEY", None, TEXT, "",
+                "local host only: the master key (admin routes, Event Grid webhooks, any function route)",
+                secret=True, sample=GENERATED_MASTER, bicep=None),
+    ),
+)
+
+BY_NAME: dict[str, Setting] = {setting.env: setting for setting in SETTINGS}
