@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup demo demo-drift test up down lint bench clean
+.PHONY: setup demo demo-drift test test-fast up down lint bench clean
 
 setup: $(VENV)/.installed node_modules/.installed local.settings.json
 
@@ -36,6 +36,11 @@ down:
 test: setup
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
+
+# No servers: unit, blueprint (in process), the fake side of the port suites, training (temporary MLflow store).
+test-fast: setup
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest tests/unit tests/blueprints tests/ports tests/training -m "not integration and not e2e" -q
 
 lint: setup
 	$(VENV)/bin/lint-imports
