@@ -20,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from shared.domain.data_contract import CHUNK_SIZE, validate_csv  # noqa: E402
+from shared.adapters.local_files import read_file_chunks  # noqa: E402
+from shared.domain.contract import CHUNK_SIZE, validate_csv  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -52,12 +53,6 @@ def make_file(size_mb: int) -> Path:
     return path
 
 
-def read_chunks(path: Path, chunk_size: int):
-    with open(path, "rb") as f:
-        while chunk := f.read(chunk_size):
-            yield chunk
-
-
 def peak_rss_mb() -> float:
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     return kb / 1024
@@ -78,7 +73,7 @@ def main() -> None:
     rates = []
     for i in range(args.runs):
         t0, c0 = time.perf_counter(), time.process_time()
-        report = validate_csv(read_chunks(path, chunk), declared_size=size)
+        report = validate_csv(read_file_chunks(path, chunk), declared_size=size)
         dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         rates.append(size / 1e6 / dt)
         print(f"run {i + 1}: {report.summary()} | rows {report.rows:,} | {dt:.2f} s | "

@@ -11,9 +11,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from shared.adapters.window_reader import ChunkStream
+from shared.domain.contract import DIABETES_CONTRACT
 from shared.domain.errors import PlatformError
+from shared.domain.model_contract import BASELINE_PROFILE_ARTIFACT, HELDOUT_ARTIFACT, INPUT_EXAMPLE_FILE
 
-LABEL = "Diabetic"
+LABEL = DIABETES_CONTRACT.label
 
 
 def evaluate_models(tracking_uri: str, model_name: str, versions: list[str], data_from_version: str) -> dict[str, dict]:
@@ -44,7 +46,7 @@ def input_example(tracking_uri: str, model_name: str, version: str) -> tuple[lis
     mlflow.set_tracking_uri(tracking_uri)
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            path = mlflow.artifacts.download_artifacts(f"models:/{model_name}/{version}/input_example.json", dst_path=tmp)
+            path = mlflow.artifacts.download_artifacts(f"models:/{model_name}/{version}/{INPUT_EXAMPLE_FILE}", dst_path=tmp)
         except Exception as error:  # noqa: BLE001 - MLflow raises several types for a missing artifact
             raise PlatformError(f"model {model_name} v{version} has no input example ({error.__class__.__name__})") from None
         example = json.loads(Path(path).read_text())
@@ -60,10 +62,10 @@ def _heldout_csv(tracking_uri: str, model_name: str, version: str) -> str:
         raise PlatformError(f"model {model_name} v{version} has no training run: nothing held out to evaluate on")
     target = tempfile.mkdtemp(prefix="heldout-")
     try:
-        return mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="evaluation/heldout.csv",
+        return mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=HELDOUT_ARTIFACT,
                                                    dst_path=target, tracking_uri=tracking_uri)
     except Exception as error:  # noqa: BLE001
-        raise PlatformError(f"run {run_id} of {model_name} v{version} logged no evaluation/heldout.csv "
+        raise PlatformError(f"run {run_id} of {model_name} v{version} logged no {HELDOUT_ARTIFACT} "
                             f"({error.__class__.__name__})") from None
 
 
@@ -95,10 +97,10 @@ def _cached_profile(tracking_uri: str, model_name: str, version: str) -> dict:
     if not run_id:
         raise PlatformError(f"model {model_name} v{version} has no training run: no baseline profile")
     try:
-        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="baseline_profile.json",
+        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=BASELINE_PROFILE_ARTIFACT,
                                                    dst_path=tempfile.mkdtemp(prefix="baseline-"), tracking_uri=tracking_uri)
     except Exception as error:  # noqa: BLE001
-        raise PlatformError(f"run {run_id} logged no baseline_profile.json ({error.__class__.__name__})") from None
+        raise PlatformError(f"run {run_id} logged no {BASELINE_PROFILE_ARTIFACT} ({error.__class__.__name__})") from None
     return json.loads(Path(path).read_text())
 
 
@@ -112,7 +114,7 @@ def score_data(tracking_uri: str, model_name: str, version: str, csv_chunks) -> 
     labels, predictions, scores = [], [], []
     stream = io.BufferedReader(ChunkStream(csv_chunks), buffer_size=1 << 20)
     for frame in pd.read_csv(stream, chunksize=200_000):
-        features = frame.drop(columns=[c for c in ("PatientID", LABEL) if c in frame.columns])
+        features = frame.drop(columns=[c for c in DIABETES_CONTRACT.not_features if c in frame.columns])
         labels.append(frame[LABEL].to_numpy())
         predictions.append(model.predict(features))
         scores.append(model.predict_proba(features)[:, 1])

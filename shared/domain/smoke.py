@@ -6,7 +6,7 @@ import io
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
-NOT_FEATURES = ("PatientID", "Diabetic")
+from shared.domain.contract import DIABETES_CONTRACT
 
 
 def payload(columns: list[str], rows: list[list]) -> dict:
@@ -24,7 +24,8 @@ def sample_rows(chunks: Iterable[bytes], count: int = 5) -> tuple[list[str], lis
     lines = text.decode("utf-8-sig", errors="replace").splitlines()[: count + 1]
     reader = list(csv.reader(io.StringIO("\n".join(lines))))
     header, rows = reader[0], reader[1:]
-    keep = [i for i, name in enumerate(header) if name not in NOT_FEATURES]
+    not_features = DIABETES_CONTRACT.not_features
+    keep = [i for i, name in enumerate(header) if name not in not_features]
     return [header[i] for i in keep], [[_number(row[i]) for i in keep] for row in rows if len(row) == len(header)]
 
 

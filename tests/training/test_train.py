@@ -11,6 +11,9 @@ import pytest
 
 from tests.training.conftest import SAMPLE_CSV
 from training import train
+from training.model_contract import METRIC_NAMES
+from training.run_logging import version_tags
+from training.training_set import file_sha256, training_set_id
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = "diabetes-test"
@@ -137,9 +140,9 @@ def test_folder_of_two_csvs_trains_on_both(tracking_uri, tmp_path):
     version = client(tracking_uri).get_model_version(MODEL, result["model_version"])
     assert json.loads(version.tags["training_set"]) == [{"name": "a.csv", "etag": None}, {"name": "day2/b.csv", "etag": None}]
     # the built manifest: names relative to --data, content hashes, id over them
-    assert version.tags["training_set_id"] == result["training_set_id"] == train.training_set_id([
-        {"name": "a.csv", "sha256": train.file_sha256(folder / "a.csv")},
-        {"name": "day2/b.csv", "sha256": train.file_sha256(folder / "day2" / "b.csv")},
+    assert version.tags["training_set_id"] == result["training_set_id"] == training_set_id([
+        {"name": "a.csv", "sha256": file_sha256(folder / "a.csv")},
+        {"name": "day2/b.csv", "sha256": file_sha256(folder / "day2" / "b.csv")},
     ])
 
 
@@ -161,19 +164,19 @@ def test_other_algorithms_without_registering(tracking_uri, tmp_path, algorithm)
 
 def test_training_set_id_matches_the_service(tmp_path):
     from shared.domain.batches import BatchRef
-    from shared.domain.training import training_set_id
+    from shared.domain.training import training_set_id as service_training_set_id
 
     refs = [BatchRef("c", "x/b.csv", "e1", "1" * 64), BatchRef("c", "a.csv", "e2", "2" * 64)]
-    assert train.training_set_id([{"name": r.name, "sha256": r.sha256} for r in refs]) == training_set_id(refs)
+    assert training_set_id([{"name": r.name, "sha256": r.sha256} for r in refs]) == service_training_set_id(refs)
 
 
 def test_long_training_set_tag_is_omitted():
-    metrics = dict.fromkeys(train.METRICS, 0.5)
+    metrics = dict.fromkeys(METRIC_NAMES, 0.5)
     many = {"id": "x", "batches": [{"name": f"landing/batch-{i:05d}.csv", "etag": '"0x8DC0000000000"'} for i in range(100)]}
-    tags = train.version_tags(many, metrics, "job", "gradient_boosting")
+    tags = version_tags(many, metrics, "job", "gradient_boosting")
     assert "training_set" not in tags and tags["training_set_batches"] == "100"
     few = {"id": "x", "batches": many["batches"][:3]}
-    assert len(json.loads(train.version_tags(few, metrics, "job", "gradient_boosting")["training_set"])) == 3
+    assert len(json.loads(version_tags(few, metrics, "job", "gradient_boosting")["training_set"])) == 3
     assert all(isinstance(value, str) for value in tags.values())
 
 

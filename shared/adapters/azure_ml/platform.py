@@ -27,6 +27,7 @@ import shlex
 from shared.adapters.azure_ml.config import AzureMLConfig
 from shared.adapters.azure_ml.errors import azure_step, translate
 from shared.domain.errors import Conflict, InvalidInput, NotFound, PlatformError
+from shared.domain.model_contract import JOB_NAME_TAG, METRIC_TAG_PREFIX
 from shared.domain.training import CANCELED, COMPLETED, FAILED, QUEUED, RUNNING, TRAINING_FLAGS, JobStatus
 from shared.ports import ModelVersionInfo, TrainingJobRequest
 
@@ -44,7 +45,6 @@ _STATUS = {
 DATA_DIR = "training_data"
 MANIFEST_FILE = "training_set.json"
 MAX_TAG_CHARS = 4000
-METRIC_TAG_PREFIX = "metric."
 
 
 class AzureMLPlatform:
@@ -223,7 +223,7 @@ class AzureMLPlatform:
             with azure_step(step):
                 for model in self._ml.models.list(name=model_name):
                     tags = model.tags or {}
-                    if tags.get("job_name") == job_name or getattr(model, "job_name", None) == job_name:
+                    if tags.get(JOB_NAME_TAG) == job_name or getattr(model, "job_name", None) == job_name:
                         return _model_info(model)
         except NotFound:
             return None
@@ -292,7 +292,7 @@ def _model_info(model) -> ModelVersionInfo:
                 metrics[key[len(METRIC_TAG_PREFIX):]] = float(value)
             except (TypeError, ValueError):
                 pass
-    run_id = getattr(model, "job_name", None) or tags.get("job_name") or None
+    run_id = getattr(model, "job_name", None) or tags.get(JOB_NAME_TAG) or None
     return ModelVersionInfo(model.name, str(model.version), run_id, str(model.path or ""), tags, metrics)
 
 

@@ -1,0 +1,137 @@
+"""What a training run logs to MLflow (plots, manifest, profile, held-out split, the model)
+and the tags of the model version it registers."""
+from __future__ import annotations
+
+import json
+import tempfile
+import warnings
+from importlib.metadata import PackageNotFoundError, version as package_version
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import mlflow.sklearn
+import numpy as np
+import pandas as pd
+from mlflow.models import infer_signature
+from sklearn.metrics import confusion_matrix, roc_curve
+from sklearn.pipeline import Pipeline
+
+if __package__:  # imported as training.run_logging (tests)
+    from .dataset_schema import LABEL
+    from .model_contract import (
+        ALGORITHM_TAG, HELDOUT_FILE, HELDOUT_FOLDER, JOB_NAME_TAG, MAX_TRAINING_SET_TAG_CHARS, METRIC_NAMES,
+        METRIC_TAG_PREFIX, MODEL_ARTIFACT, TRAINING_SET_BATCHES_TAG, TRAINING_SET_ID_TAG, TRAINING_SET_TAG,
+    )
+else:  # run as a script from training/ (Azure ML `code: .`)
+    from dataset_schema import LABEL  # type: ignore[no-redef]
+    from model_contract import (  # type: ignore[no-redef]
+        ALGORITHM_TAG, HELDOUT_FILE, HELDOUT_FOLDER, JOB_NAME_TAG, MAX_TRAINING_SET_TAG_CHARS, METRIC_NAMES,
+        METRIC_TAG_PREFIX, MODEL_ARTIFACT, TRAINING_SET_BATCHES_TAG, TRAINING_SET_ID_TAG, TRAINING_SET_TAG,
+    )
+
+# MLflow 3.17 saves sklearn models with skops and refuses types not listed here.
+# These are the (reviewed) non-default types our three pipelines contain.
+SKOPS_TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
+# The model's serving requirements, pinned to what this process runs. Listing them
+# skips MLflow's inference of requirements (a subprocess that reloads the model: ~5 s).
+MODEL_REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "numpy", "pandas", "scipy")
+
+
+def log_plots(y_test: pd.Series, predictions: np.ndarray, scores: np.ndarray, auc: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fpr, tpr, _ = roc_curve(y_test, scores)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], "k--", linewidth=1)
+    ax.plot(fpr, tpr, label=f"AUC = {auc:.3f}")
+    ax.set(xlabel="False positive rate", ylabel="True positive rate", title="ROC curve")
+    ax.legend(loc="lower right")
+    mlflow.log_figure(fig, "roc_curve.png")
+    plt.close(fig)
+
+    matrix = confusion_matrix(y_test, predictions, labels=[0, 1])
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.imshow(matrix, cmap="Blues")
+    for (i, j), count in np.ndenumerate(matrix):
+        ax.text(j, i, str(count), ha="center", va="center",
+                color="white" if count > matrix.max() / 2 else "black")
+    ax.set(xticks=[0, 1], yticks=[0, 1], xlabel="Predicted", ylabel="Actual", title="Confusion matrix")
+    mlflow.log_figure(fig, "confusion_matrix.png")
+    plt.close(fig)
+
+
+def log_json(payload: dict[str, Any], artifact_file: str) -> None:
+    """Compact JSON artifact (mlflow.log_dict indents, which triples the profile's size)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / artifact_file
+        path.write_text(json.dumps(payload, separators=(",", ":")))
+        mlflow.log_artifact(str(path))
+
+
+def log_heldout(X_test: pd.DataFrame, y_test: pd.Series) -> None:
+    """The held-out split as `evaluation/heldout.csv`: the quality gate scores the candidate
+    and the champion on these rows, which the candidate never saw."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / HELDOUT_FILE
+        X_test.assign(**{LABEL: y_test.values}).to_csv(path, index=False)
+        mlflow.log_artifact(str(path), artifact_path=HELDOUT_FOLDER)
+
+
+def log_model(model: Pipeline, X_test: pd.DataFrame, predictions: np.ndarray) -> None:
+    mlflow.sklearn.log_model(
+        model,
+        name=MODEL_ARTIFACT,
+        signature=signature(X_test, predictions),
+        input_example=X_test.head(5),
+        skops_trusted_types=SKOPS_TRUSTED_TYPES,
+        pip_requirements=model_requirements(),
+    )
+
+
+def signature(X_test: pd.DataFrame, predictions: np.ndarray):
+    with warnings.catch_warnings():  # the hint that integer columns cannot hold missing values
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column", category=UserWarning)
+        return infer_signature(X_test, predictions)
+
+
+def model_requirements() -> list[str]:
+    pins = []
+    for name in MODEL_REQUIREMENTS:
+        try:
+            pins.append(f"{name}=={package_version(name)}")
+        except PackageNotFoundError:
+            pins.append(name)
+    return pins
+
+
+def run_tags(manifest: dict[str, Any], job_name: str, algorithm: str) -> dict[str, str]:
+    return {TRAINING_SET_ID_TAG: manifest["id"], JOB_NAME_TAG: job_name, ALGORITHM_TAG: algorithm}
+
+
+def version_tags(manifest: dict[str, Any], metrics: dict[str, float], job_name: str, algorithm: str) -> dict[str, str]:
+    batches = manifest["batches"]
+    tags = {
+        TRAINING_SET_ID_TAG: manifest["id"],
+        TRAINING_SET_BATCHES_TAG: str(len(batches)),
+        JOB_NAME_TAG: job_name,
+        ALGORITHM_TAG: algorithm,
+    }
+    compact = json.dumps([{"name": b["name"], "etag": b.get("etag")} for b in batches], separators=(",", ":"))
+    if len(compact) <= MAX_TRAINING_SET_TAG_CHARS:
+        tags[TRAINING_SET_TAG] = compact
+    tags.update({f"{METRIC_TAG_PREFIX}{name}": f"{metrics[name]:.6f}" for name in METRIC_NAMES})
+    return tags
+
+
+def register(model_name: str, run_id: str, tags: dict[str, str]):
+    """New model version of `model_name` from this run's logged model, tagged at creation.
+
+    MLflow 3 resolves `runs:/<run_id>/model` to the run's logged model
+    (models:/m-...) and passes the tags to create_model_version, so a
+    `model_version.created` webhook already carries them.
+    """
+    return mlflow.register_model(f"runs:/{run_id}/{MODEL_ARTIFACT}", name=model_name, tags=tags)
