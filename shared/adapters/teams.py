@@ -3,7 +3,7 @@
 The message is one Adaptive Card (version 1.4): a title, the text, the facts, a side-by-side
 comparison table (one ColumnSet per row, one Column per table column) and one Action.OpenUrl
 per link. Action.Submit does not work through Workflows webhooks, so decisions are links
-(which must only show a page: previewers and scanners open them; see NOTES-azure.md).
+(which must only show a page: previewers and scanners open them; docs/platform-facts.md#teams-links).
 
 Teams refuses messages over about 28 KB: long texts, values and cells are cut with an ellipsis,
 and the card is shrunk further until its JSON is under `MAX_PAYLOAD_BYTES`.

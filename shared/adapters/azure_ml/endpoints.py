@@ -5,7 +5,7 @@
 - traffic and mirror traffic change in one endpoint update (`begin_create_or_update`);
 - scoring calls go to the scoring URI directly through an azure-core pipeline with the
   endpoint key, NOT through `online_endpoints.invoke`, whose `deployment_name` sticks to a
-  class-level header and would route later calls to that deployment (see NOTES-azure.md);
+  class-level header and would route later calls to that deployment (docs/platform-facts.md#invoke-sticky-header);
 - every long-running operation waits at most its timeout: PlatformError naming the step when
   it fails or does not finish; nothing is changed on our side then (Azure keeps what it had).
 """
