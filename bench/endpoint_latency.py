@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devstack.processes import PYTHON, free_port, start_mlflow  # noqa: E402
-from devstack.processes import start_endpoint_router  # noqa: E402
+from devstack.processes import PYTHON, free_port, start_endpoint_router, start_mlflow  # noqa: E402
+from emulator_formats import endpoint_state  # noqa: E402
 from shared.adapters.local_ml.endpoints import LocalOnlineEndpoints  # noqa: E402
 
 MODEL = "bench-endpoint-model"
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             endpoints.create_or_update_deployment(ENDPOINT, DEPLOYMENT, MODEL, "1", timeout_seconds=180)
             print(f"deployment ready in {time.perf_counter() - started:.1f}s")
             endpoints.set_traffic(ENDPOINT, {DEPLOYMENT: 100})
-            state = json.loads((work / "endpoints" / ENDPOINT / "endpoint.json").read_text())
+            state = json.loads(endpoint_state.state_file(work / "endpoints", ENDPOINT).read_text())
             server_port = state["deployments"][DEPLOYMENT]["port"]
 
             results = measure(router_port, server_port, key, args.requests, args.warmup)

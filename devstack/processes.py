@@ -17,7 +17,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+# REPO_ROOT and free_port are imported from here by the dev tools, tests and benchmarks.
+from shared.adapters.local_ml.processes import REPO_ROOT, free_port, signal_group, start_time, tail
+
 PYTHON = sys.executable
 AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = (
@@ -43,12 +45,6 @@ def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class StartupError(RuntimeError):
     pass
 
@@ -61,6 +57,7 @@ class ManagedProcess:
     ready_url: str | None = None
     _log_file: object = field(default=None, repr=False)
     stop_timeout: float = 10.0
+    start_time: int | None = None  # of the process, so that a reused pid is never signalled
 
     def wait_ready(self, timeout: float = 60.0) -> "ManagedProcess":
         deadline = time.monotonic() + timeout
@@ -77,10 +74,7 @@ class ManagedProcess:
         raise StartupError(f"{self.name} not ready after {timeout:.0f}s; log:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return tail(self.log_path, lines) or "(no log)"
 
     def running(self) -> bool:
         return self.process.poll() is None
@@ -88,25 +82,18 @@ class ManagedProcess:
     def stop(self, timeout: float | None = None) -> None:
         timeout = self.stop_timeout if timeout is None else timeout
         if self.process.poll() is None:
-            _signal_group(self.process, signal.SIGTERM)
+            signal_group(self.process.pid, signal.SIGTERM, self.start_time)
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                _signal_group(self.process, signal.SIGKILL)
+                signal_group(self.process.pid, signal.SIGKILL, self.start_time)
                 self.process.wait(timeout=5)
         else:
             # The leader is gone, but children of its session may still run.
-            _signal_group(self.process, signal.SIGKILL)
+            signal_group(self.process.pid, signal.SIGKILL, self.start_time)
         if self._log_file:
             self._log_file.close()
             self._log_file = None
-
-
-def _signal_group(process: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(process.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _answers(url: str) -> bool:
@@ -140,7 +127,7 @@ def start_process(
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
-    return ManagedProcess(name, process, log_path, ready_url, log_file)
+    return ManagedProcess(name, process, log_path, ready_url, log_file, start_time=start_time(process.pid))
 
 
 def start_azurite(data_dir: Path, log_dir: Path, blob_port: int = 10000, queue_port: int = 10001) -> ManagedProcess:
@@ -212,7 +199,7 @@ def start_endpoint_router(state_dir: Path, log_dir: Path, port: int, key: str) -
     state_dir.mkdir(parents=True, exist_ok=True)
     process = start_process(
         "endpoint-router",
-        [PYTHON, "-m", "shared.adapters.local_ml.endpoint_router", "--state-dir", str(state_dir), "--port", str(port)],
+        [PYTHON, "-m", "emulators.local_ml.endpoint_router", "--state-dir", str(state_dir), "--port", str(port)],
         log_dir,
         env={"LOCAL_ENDPOINT_KEY": key, "PYTHONPATH": str(REPO_ROOT)},  # the router reads its key from the environment
         ready_url=f"http://127.0.0.1:{port}/health",

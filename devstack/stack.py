@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import time
@@ -26,6 +25,7 @@ from devstack.processes import (
     start_mlflow,
     start_process,
 )
+from shared.adapters.local_ml.processes import signal_group
 
 WEBHOOK_NAME = "retrain-service-model-registered"
 
@@ -113,12 +113,13 @@ class LocalStack:
 
     def restore_deployments(self) -> list[str]:
         """Restart the scoring servers of the deployments recorded before the last stop (as Azure keeps them)."""
+        from emulator_formats import endpoint_state
         from shared.adapters.local_ml.endpoints import LocalOnlineEndpoints
 
         endpoints = LocalOnlineEndpoints(self.endpoints_dir, self.tracking_uri, self.endpoint_url,
                                          self.values["LOCAL_ENDPOINT_KEY"])
         restored = []
-        for state_file in sorted(self.endpoints_dir.glob("*/endpoint.json")):
+        for state_file in sorted(self.endpoints_dir.glob(f"*/{endpoint_state.STATE_FILE}")):
             endpoint = endpoints.get_endpoint(state_file.parent.name)
             for deployment in endpoint.deployments:
                 if deployment.state == "Succeeded":
@@ -149,7 +150,8 @@ class LocalStack:
         return self.root / "stack.pids"
 
     def _write_pids(self) -> None:
-        self._pid_file().write_text(json.dumps({p.name: p.process.pid for p in self.processes}))
+        self._pid_file().write_text(json.dumps(
+            {p.name: {"pid": p.process.pid, "start_time": p.start_time} for p in self.processes}))
 
 
 def register_webhook(tracking_uri: str, url: str, secret: str) -> None:
@@ -180,12 +182,10 @@ def stop_recorded_stack(root: Path) -> int:
     if not pid_file.exists():
         print("no local stack is recorded as running")
         return 0
-    for name, pid in json.loads(pid_file.read_text()).items():
-        try:
-            os.killpg(pid, signal.SIGTERM)
+    for name, recorded in json.loads(pid_file.read_text()).items():
+        pid, pid_start = (recorded, None) if isinstance(recorded, int) else (recorded["pid"], recorded["start_time"])
+        if signal_group(pid, signal.SIGTERM, pid_start):
             print(f"stopped {name} (pid {pid})")
-        except ProcessLookupError:
-            pass
     pid_file.unlink()
     for name in stop_deployments(root / "endpoints"):
         print(f"stopped deployment {name}")

@@ -24,8 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from devstack.processes import free_port
-from devstack.processes import start_endpoint_router
+from devstack.processes import free_port, start_endpoint_router
+from emulator_formats import endpoint_state
+from emulators.local_ml.routing_table import RoutingTable
+from shared.adapters.local_ml.endpoint_store import EndpointStore
 from shared.adapters.local_ml.endpoints import LocalOnlineEndpoints
 from shared.domain.errors import Conflict, InvalidInput, NotFound, PlatformError
 
@@ -98,24 +100,23 @@ def router(state_dir, tmp_path_factory) -> str:
 def endpoints(state_dir, router, mlflow_server) -> LocalOnlineEndpoints:
     adapter = LocalOnlineEndpoints(state_dir, mlflow_server, router, KEY)
     yield adapter
-    for state_file in state_dir.glob("*/endpoint.json"):  # stop every scoring server still recorded
+    for state_file in state_dir.glob(f"*/{endpoint_state.STATE_FILE}"):  # stop every scoring server still recorded
         for entry in json.loads(state_file.read_text())["deployments"].values():
             for server in (entry, entry.get("pending") or {}):
                 if server.get("pid") and server.get("port"):
-                    adapter._stop_process(server["pid"], server.get("pid_start"))
+                    adapter.servers.stop(server["pid"], server.get("pid_start"))
 
 
 def prefill(state_dir: Path, endpoint: str, deployments: dict, traffic: dict | None = None,
             mirror: dict | None = None) -> None:
     """An endpoint state as LocalOnlineEndpoints writes it, without starting any server."""
-    folder = state_dir / endpoint
-    folder.mkdir(parents=True, exist_ok=True)
-    entries = {name: {"model_name": "m", "model_version": "1", "port": port, "pid": None, "pid_start": None,
-                      "state": "Succeeded"} for name, port in deployments.items()}
-    state = {"name": endpoint, "revision": 1, "deployments": entries,
-             "traffic": {name: (traffic or {}).get(name, 0) for name in deployments},
-             "mirror_traffic": mirror or {}}
-    (folder / "endpoint.json").write_text(json.dumps(state))
+    (state_dir / endpoint).mkdir(parents=True, exist_ok=True)
+    state = endpoint_state.new_endpoint(endpoint)
+    state["deployments"] = {name: {**endpoint_state.new_deployment("m", "1", "Succeeded"), "port": port}
+                            for name, port in deployments.items()}
+    state["traffic"] = {name: (traffic or {}).get(name, 0) for name in deployments}
+    state["mirror_traffic"] = mirror or {}
+    endpoint_state.state_file(state_dir, endpoint).write_text(json.dumps(state))
 
 
 def post(router_url: str, endpoint: str, body, key: str | None = KEY, deployment: str | None = None):
@@ -318,6 +319,29 @@ def test_router_mirrors_a_share_of_unnamed_requests(router, state_dir, fake_serv
     assert len(live.bodies) == 110
     assert 25 <= len(shadow.bodies) <= 75, "about half of the un-named requests, none of the named ones"
     assert shadow.bodies[0] == live.bodies[0]
+
+
+def test_the_router_reads_the_routing_the_adapter_writes(tmp_path):
+    """endpoint.json is declared once (emulator_formats.endpoint_state); this pins the adapter's
+    store and traffic updates to the router's reading of them: same deployments, weights, mirror."""
+    adapter = LocalOnlineEndpoints(tmp_path, "http://unused", "http://unused", KEY)
+    adapter.ensure_endpoint("round-trip")
+    with EndpointStore(tmp_path).transaction("round-trip") as state:  # servers as a deployment records them
+        for name, port in {"blue": 5101, "green": 5102, "shadow": None}.items():
+            state["deployments"][name] = {**endpoint_state.new_deployment("m", "1", "Succeeded"), "port": port}
+    table = RoutingTable(tmp_path)
+
+    adapter.set_traffic("round-trip", {"blue": 70, "green": 30}, {"shadow": 20})
+    routes = table.routes("round-trip")
+    assert routes.ports == {"blue": 5101, "green": 5102, "shadow": None}
+    assert dict(zip(routes.live_names, routes.live_weights)) == {"blue": 70, "green": 30}
+    assert routes.mirror == ("shadow", 20)
+
+    adapter.set_traffic("round-trip", {"green": 100}, {})
+    adapter.delete_deployment("round-trip", "blue")
+    routes = table.routes("round-trip")
+    assert routes.ports == {"green": 5102, "shadow": None}
+    assert (routes.live_names, routes.live_weights, routes.mirror) == (("green",), (100,), None)
 
 
 # ------------------------------------------------------------------ adapter validation

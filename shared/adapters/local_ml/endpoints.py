@@ -1,65 +1,31 @@
-"""OnlineEndpoints on the local machine (plays Azure ML managed online endpoints).
+"""OnlineEndpoints on the local machine (plays Azure ML managed online endpoints): the control plane.
 
-Each deployment is a real MLflow scoring server (`mlflow models serve`) on a free port,
-started detached in its own session; the router process (`endpoint_router`) serves the
-endpoint's scoring URI and splits traffic between the deployments.
-
-State, one folder per endpoint under `state_dir`:
-
-    <endpoint>/endpoint.json      name, revision, traffic, mirror_traffic,
-                                  deployments {name: {model_name, model_version, port, pid, state, ...}}
-    <endpoint>/.lock              flock'ed around every read-modify-write of endpoint.json
-    <endpoint>/locks/<dep>.lock   held for a whole create/update/delete of one deployment
-    <endpoint>/logs/<dep>-v<version>-<n>.log   each scoring server's output
-
-endpoint.json is replaced atomically (temporary file + rename), so the router and
-`get_endpoint` read it without locking; writers (threads or processes) serialize on
-an exclusive `fcntl.flock` and each write increments `revision`.
+Each deployment is a real MLflow scoring server (`scoring_servers`) on a free port, started
+detached in its own session. The router emulator (`python -m emulators.local_ml.endpoint_router`,
+started by the dev stack) serves the endpoint's scoring URI and splits traffic between the
+deployments as the endpoint's state file says (`emulator_formats.endpoint_state`, read and
+written under locks by `endpoint_store`); `invoke` goes through it (`router_client`).
 """
 from __future__ import annotations
 
-import contextlib
-import copy
-import fcntl
-import http.client
-import json
 import logging
-import os
-import signal
-import socket
 import subprocess
-import sys
-import threading
-import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import urlsplit
 
-from shared.domain.errors import Conflict, InvalidInput, NotFound, PlatformError
+from emulator_formats import endpoint_state
+from shared.adapters.local_ml.endpoint_store import EndpointStore
+from shared.adapters.local_ml.processes import alive, start_time
+from shared.adapters.local_ml.router_client import LocalScoringResult, RouterClient
+from shared.adapters.local_ml.scoring_servers import ScoringServers
+from shared.domain.errors import Conflict, InvalidInput, PlatformError
 from shared.domain.naming import MAX_DEPLOYMENTS, validate_deployment_name, validate_endpoint_name
 from shared.domain.traffic import check_split, model_ref, percent_map
-from shared.ports import DeploymentInfo, EndpointInfo, ScoringResult
+from shared.ports import DeploymentInfo, EndpointInfo
 
 log = logging.getLogger(__name__)
 
 CREATING, SUCCEEDED, FAILED, DELETING = "Creating", "Succeeded", "Failed", "Deleting"
-STATE_FILE = "endpoint.json"
-STOP_TIMEOUT_SECONDS = 10.0
-PING_INTERVAL_SECONDS = 0.2
-SCORING_TIMEOUT_SECONDS = 60
-DEPLOYMENT_HEADER = "azureml-model-deployment"
-ENDPOINT_KEY_ENV = "LOCAL_ENDPOINT_KEY"  # the router's key: not handed down to scoring servers
-MLFLOW = Path(sys.executable).parent / "mlflow"
-
-
-@dataclass(frozen=True)
-class LocalScoringResult(ScoringResult):
-    """A ScoringResult that also names the deployment that answered (the router's
-    `azureml-model-deployment` response header), when there is one."""
-
-    deployment: str | None = None
 
 
 class LocalOnlineEndpoints:
@@ -73,15 +39,12 @@ class LocalOnlineEndpoints:
     def __init__(self, state_dir: str | Path, tracking_uri: str, router_url: str, endpoint_key: str):
         self.state_dir = Path(state_dir).resolve()
         self.tracking_uri = tracking_uri
-        self.router_url = router_url.rstrip("/")
-        self._key = endpoint_key
+        self.servers = ScoringServers(tracking_uri)
         self._store = EndpointStore(self.state_dir)
-        self._children: dict[int, subprocess.Popen] = {}  # servers this process started (to reap them)
-        self._children_lock = threading.Lock()
-        self._connections = threading.local()
+        self._router = RouterClient(router_url, endpoint_key)
 
     def __repr__(self) -> str:
-        return f"LocalOnlineEndpoints(state_dir={str(self.state_dir)!r}, router_url={self.router_url!r})"
+        return f"LocalOnlineEndpoints(state_dir={str(self.state_dir)!r}, router_url={self._router.router_url!r})"
 
     # ------------------------------------------------------------------ endpoints
 
@@ -97,15 +60,15 @@ class LocalOnlineEndpoints:
     def get_endpoint(self, endpoint: str) -> EndpointInfo:
         """Current deployments and traffic; a deployment whose server process is gone shows as Failed."""
         endpoint = validate_endpoint_name(endpoint)
-        state = self._store.read(endpoint)
-        return self._endpoint_info(state)
+        return self._endpoint_info(self._store.read(endpoint))
 
     def scoring_uri(self, endpoint: str) -> str:
-        return f"{self.router_url}/endpoints/{endpoint}/score"
+        return self._router.scoring_uri(endpoint)
 
     def captured_inputs(self, endpoint: str, deployment: str) -> Iterator[bytes]:
-        """What the router captured of this deployment's live traffic (router: InputCapture)."""
-        path = self._store.folder(validate_endpoint_name(endpoint)) / "captures" / f"{validate_deployment_name(deployment)}.csv"
+        """What the router captured of this deployment's live traffic, as CSV chunks."""
+        path = endpoint_state.captures_file(self.state_dir, validate_endpoint_name(endpoint),
+                                            validate_deployment_name(deployment))
         try:
             handle = open(path, "rb")
         except FileNotFoundError:
@@ -133,18 +96,19 @@ class LocalOnlineEndpoints:
                 return current
             process = None
             try:
-                process, port, log_path = self._start_server(endpoint, deployment, model_name, model_version, step)
+                process, port, log_path = self.servers.start(self._store.folder(endpoint), deployment,
+                                                             model_name, model_version, step)
                 self._record_pending(endpoint, deployment, process, port, log_path, model_name, model_version)
-                self._wait_until_ready(process, port, log_path, timeout_seconds, step)
+                self.servers.wait_until_ready(process, port, log_path, timeout_seconds, step)
             except BaseException as error:  # a timeout, a crash, an interrupt: nothing half-started remains
                 if process is not None:
-                    self._stop_process(process.pid, _start_time(process.pid))
+                    self.servers.stop(process.pid, start_time(process.pid))
                 self._record_failure(endpoint, deployment, getattr(error, "message", repr(error)))
                 raise
             old = self._switch_to_pending(endpoint, deployment, step, process)
             if old:
                 log.info("%s: stopping the previous server (pid %s)", step, old["pid"])
-                self._stop_process(old["pid"], old.get("pid_start"))
+                self.servers.stop(old["pid"], old.get("pid_start"))
             log.info("%s: ready on port %d", step, port)
             return self.get_endpoint(endpoint).deployment(deployment)
 
@@ -167,13 +131,25 @@ class LocalOnlineEndpoints:
                                    "move the traffic first")
                 entry["state"] = DELETING
                 processes = [(p["pid"], p.get("pid_start")) for p in (entry, entry.get("pending") or {}) if p.get("pid")]
-            for pid, start in processes:
-                self._stop_process(pid, start)
+            for pid, pid_start in processes:
+                self.servers.stop(pid, pid_start)
             with self._store.transaction(endpoint) as state:
                 state["deployments"].pop(deployment, None)
                 state["traffic"].pop(deployment, None)
                 state["mirror_traffic"].pop(deployment, None)
         log.info("%s: done", step)
+
+    def stop_servers(self) -> list[str]:
+        """Stop every running scoring server recorded here (the local stack's shutdown). The state
+        stays, so the stack can restart them; a recorded pid that is no longer ours is left alone."""
+        stopped = []
+        for endpoint in self._store.endpoints():
+            for name, entry in self._store.read(endpoint)["deployments"].items():
+                for server in (entry, entry.get("pending") or {}):
+                    if alive(server.get("pid"), server.get("pid_start")):
+                        self.servers.stop(server["pid"], server.get("pid_start"))
+                        stopped.append(name)
+        return stopped
 
     # -------------------------------------------------------------------- traffic
 
@@ -207,7 +183,7 @@ class LocalOnlineEndpoints:
     # -------------------------------------------------------------------- scoring
 
     def invoke(self, endpoint: str, body: dict, deployment: str | None = None,
-               timeout_seconds: float = 30) -> ScoringResult:
+               timeout_seconds: float = 30) -> LocalScoringResult:
         """POST the Azure ML MLflow body to the endpoint's scoring URI through the router.
 
         Returns the router's answer whatever its status (401, 404, 502... included);
@@ -218,63 +194,7 @@ class LocalOnlineEndpoints:
             deployment = validate_deployment_name(deployment)
         if not isinstance(body, dict):
             raise InvalidInput(f"invoke endpoint {endpoint!r}: the body must be a JSON object")
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self._key}"}
-        if deployment:
-            headers[DEPLOYMENT_HEADER] = deployment
-        payload = json.dumps(body).encode()
-        path = urlsplit(self.scoring_uri(endpoint)).path
-        started = time.perf_counter()
-        status, response_headers, data = self._post_to_router(path, payload, headers, timeout_seconds, endpoint)
-        latency_ms = (time.perf_counter() - started) * 1000
-        return LocalScoringResult(status, _parse_body(data, response_headers), latency_ms,
-                                  response_headers.get(DEPLOYMENT_HEADER))
-
-    def _post_to_router(self, path: str, payload: bytes, headers: dict, timeout: float, endpoint: str):
-        for attempt in (1, 2):  # a kept-alive connection the router has closed fails once
-            connection = self._router_connection(timeout)
-            try:
-                connection.request("POST", path, body=payload, headers=headers)
-                response = connection.getresponse()
-                data = response.read()
-                if response.getheader("Connection", "").lower() == "close":
-                    self._drop_router_connection()
-                return response.status, {k.lower(): v for k, v in response.getheaders()}, data
-            except (http.client.HTTPException, OSError) as error:
-                self._drop_router_connection()
-                if attempt == 2 or isinstance(error, (TimeoutError, ConnectionRefusedError)):
-                    raise PlatformError(f"invoke endpoint {endpoint!r}: router {self.router_url} "
-                                        f"unreachable: {error.__class__.__name__}: {error}") from error
-        raise AssertionError("unreachable")
-
-    def _router_connection(self, timeout: float) -> http.client.HTTPConnection:
-        connection = getattr(self._connections, "router", None)
-        if connection is None:
-            url = urlsplit(self.router_url)
-            connection = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=timeout)
-            self._connections.router = connection
-        connection.timeout = timeout
-        if connection.sock is not None:
-            connection.sock.settimeout(timeout)
-        return connection
-
-    def _drop_router_connection(self) -> None:
-        connection = getattr(self._connections, "router", None)
-        if connection is not None:
-            connection.close()
-            self._connections.router = None
-
-    def stop_servers(self) -> list[str]:
-        """Stop every running scoring server recorded here (the local stack's shutdown). The state
-        stays, so the stack can restart them; a recorded pid that is no longer ours is left alone."""
-        stopped = []
-        for state_file in sorted(self.state_dir.glob("*/endpoint.json")):
-            state = self._store.read(state_file.parent.name)
-            for name, entry in state["deployments"].items():
-                for server in (entry, entry.get("pending") or {}):
-                    if _alive(server.get("pid"), server.get("pid_start")):
-                        self._stop_process(server["pid"], server.get("pid_start"))
-                        stopped.append(name)
-        return stopped
+        return self._router.score(endpoint, body, deployment, timeout_seconds)
 
     # ------------------------------------------------------- deployment internals
 
@@ -286,43 +206,19 @@ class LocalOnlineEndpoints:
             if entry is None:
                 if len(state["deployments"]) >= MAX_DEPLOYMENTS:
                     raise Conflict(f"{step}: endpoint already has the maximum of {MAX_DEPLOYMENTS} deployments")
-                state["deployments"][deployment] = _entry(model_name, model_version, CREATING)
+                state["deployments"][deployment] = endpoint_state.new_deployment(model_name, model_version, CREATING)
                 state["traffic"][deployment] = 0
                 return None
-            serving = _alive(entry.get("pid"), entry.get("pid_start"))
+            serving = alive(entry.get("pid"), entry.get("pid_start"))
             if (serving and entry["state"] == SUCCEEDED and entry["model_name"] == model_name
                     and entry["model_version"] == model_version):
                 log.info("%s: already serving that version", step)
                 return _deployment_info(deployment, entry)
             if not serving:  # nothing to keep running during the update: start over
-                state["deployments"][deployment] = {**_entry(model_name, model_version, CREATING),
-                                                    "pid": entry.get("pid"), "pid_start": entry.get("pid_start")}
+                state["deployments"][deployment] = {
+                    **endpoint_state.new_deployment(model_name, model_version, CREATING),
+                    "pid": entry.get("pid"), "pid_start": entry.get("pid_start")}
             return None
-
-    def _start_server(self, endpoint: str, deployment: str, model_name: str, model_version: str,
-                      step: str) -> tuple[subprocess.Popen, int, Path]:
-        logs = self._store.folder(endpoint) / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        log_path = logs / f"{deployment}-v{model_version}-{uuid.uuid4().hex[:6]}.log"
-        port = _free_port()
-        args = [str(MLFLOW), "models", "serve", "-m", f"models:/{model_name}/{model_version}",
-                "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port),
-                "--workers", "1", "--timeout", str(SCORING_TIMEOUT_SECONDS)]
-        env = {**{k: v for k, v in os.environ.items() if k != ENDPOINT_KEY_ENV}, "MLFLOW_TRACKING_URI": self.tracking_uri,
-               "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true", "PYTHONUNBUFFERED": "1",
-               # mlflow runs `uvicorn` by name: the one next to this interpreter
-               "PATH": os.pathsep.join([str(MLFLOW.parent), os.environ.get("PATH", os.defpath)])}
-        try:
-            with open(log_path, "ab") as output:
-                process = subprocess.Popen(args, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                           stdin=subprocess.DEVNULL, cwd=self._store.folder(endpoint),
-                                           start_new_session=True)
-        except OSError as error:
-            raise PlatformError(f"{step}: cannot start the scoring server: {error}") from error
-        with self._children_lock:
-            self._children[process.pid] = process
-        log.info("%s: scoring server pid %d on port %d, log %s", step, process.pid, port, log_path)
-        return process, port, log_path
 
     def _record_pending(self, endpoint: str, deployment: str, process: subprocess.Popen, port: int,
                         log_path: Path, model_name: str, model_version: str) -> None:
@@ -331,26 +227,12 @@ class LocalOnlineEndpoints:
             entry = state["deployments"].get(deployment)
             if entry is None:
                 return
-            server = {"port": port, "pid": process.pid, "pid_start": _start_time(process.pid), "log": str(log_path),
+            server = {"port": port, "pid": process.pid, "pid_start": start_time(process.pid), "log": str(log_path),
                       "model_name": model_name, "model_version": model_version}
             if entry["state"] == CREATING:
                 entry.update(server)
             else:
                 entry["pending"] = server
-
-    def _wait_until_ready(self, process: subprocess.Popen, port: int, log_path: Path,
-                          timeout: float, step: str) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise PlatformError(f"{step}: the scoring server exited with code {process.returncode}; "
-                                    f"log tail:\n{_tail(log_path)}")
-            if _pings(port) and process.poll() is None:
-                return
-            if time.monotonic() >= deadline:
-                raise PlatformError(f"{step}: the scoring server did not answer GET /ping within "
-                                    f"{timeout:.0f}s; log tail:\n{_tail(log_path)}")
-            time.sleep(PING_INTERVAL_SECONDS)
 
     def _record_failure(self, endpoint: str, deployment: str, message: str) -> None:
         with self._store.transaction(endpoint) as state:
@@ -368,7 +250,7 @@ class LocalOnlineEndpoints:
         with self._store.transaction(endpoint) as state:
             entry = state["deployments"].get(deployment)
             if entry is None:
-                self._stop_process(process.pid, _start_time(process.pid))
+                self.servers.stop(process.pid, start_time(process.pid))
                 raise Conflict(f"{step}: the deployment was removed while it was starting")
             pending = entry.pop("pending", None)
             old = None
@@ -378,36 +260,6 @@ class LocalOnlineEndpoints:
             entry["state"] = SUCCEEDED
             entry.pop("error", None)
             return old if old and old["pid"] and old["pid"] != process.pid else None
-
-    def _stop_process(self, pid: int | None, pid_start: int | None) -> None:
-        """Stop a scoring server's whole process group: SIGTERM, then SIGKILL after a grace period."""
-        if not pid:
-            return
-        if _alive(pid, pid_start):
-            _signal_group(pid, signal.SIGTERM)
-            deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-            while _alive(pid, pid_start) and time.monotonic() < deadline:
-                self._reap(pid)
-                time.sleep(0.05)
-        _signal_group(pid, signal.SIGKILL)  # the leader's children too (uvicorn)
-        self._reap(pid, wait=True)
-
-    def _reap(self, pid: int, wait: bool = False) -> None:
-        with self._children_lock:
-            process = self._children.get(pid)
-        if process is None:
-            return
-        try:
-            if wait:
-                process.wait(timeout=5)
-            elif process.poll() is None:
-                return
-        except subprocess.TimeoutExpired:
-            return
-        with self._children_lock:
-            self._children.pop(pid, None)
-
-    # -------------------------------------------------------------------- reports
 
     def _endpoint_info(self, state: dict) -> EndpointInfo:
         deployments = tuple(_deployment_info(name, entry) for name, entry in sorted(state["deployments"].items()))
@@ -420,186 +272,11 @@ class LocalOnlineEndpoints:
         )
 
 
-# ------------------------------------------------------------------------- state
-
-
-class EndpointStore:
-    """endpoint.json files under one folder: atomic replacement, flock'ed read-modify-write."""
-
-    def __init__(self, root: Path):
-        self.root = root
-
-    def folder(self, endpoint: str) -> Path:
-        return self.root / endpoint
-
-    def path(self, endpoint: str) -> Path:
-        return self.folder(endpoint) / STATE_FILE
-
-    def exists(self, endpoint: str) -> bool:
-        return self.path(endpoint).exists()
-
-    def create(self, endpoint: str) -> None:
-        self.folder(endpoint).mkdir(parents=True, exist_ok=True)
-        with self._locked(endpoint):
-            if not self.exists(endpoint):
-                self._write(endpoint, {"name": endpoint, "revision": 1, "traffic": {},
-                                       "mirror_traffic": {}, "deployments": {}})
-                log.info("created endpoint %r", endpoint)
-
-    def read(self, endpoint: str) -> dict:
-        try:
-            return json.loads(self.path(endpoint).read_text())
-        except FileNotFoundError:
-            raise NotFound(f"endpoint {endpoint!r} does not exist") from None
-        except (OSError, ValueError) as error:
-            raise PlatformError(f"read endpoint {endpoint!r}: its state file is unreadable: {error}") from error
-
-    @contextlib.contextmanager
-    def transaction(self, endpoint: str, always_write: bool = False) -> Iterator[dict]:
-        """The endpoint's state under the exclusive lock; written back (revision + 1) if changed
-        (or always, for an update that counts even when it changes nothing)."""
-        if not self.exists(endpoint):
-            raise NotFound(f"endpoint {endpoint!r} does not exist")
-        with self._locked(endpoint):
-            state = self.read(endpoint)
-            before = copy.deepcopy(state)
-            yield state
-            if always_write or state != before:
-                state["revision"] = before.get("revision", 0) + 1
-                self._write(endpoint, state)
-
-    @contextlib.contextmanager
-    def deployment_lock(self, endpoint: str, deployment: str, wait_seconds: float) -> Iterator[None]:
-        """Exclusive right to create, update or delete one deployment; Conflict when another
-        operation holds it for longer than `wait_seconds`."""
-        if not self.exists(endpoint):
-            raise NotFound(f"endpoint {endpoint!r} does not exist")
-        locks = self.folder(endpoint) / "locks"
-        locks.mkdir(exist_ok=True)
-        with open(locks / f"{deployment}.lock", "a") as handle:
-            deadline = time.monotonic() + wait_seconds
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise Conflict(f"deployment {endpoint}/{deployment}: another create, update or "
-                                       "delete of it is in progress") from None
-                    time.sleep(0.1)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    @contextlib.contextmanager
-    def _locked(self, endpoint: str) -> Iterator[None]:
-        with open(self.folder(endpoint) / ".lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def _write(self, endpoint: str, state: dict) -> None:
-        target = self.path(endpoint)
-        temporary = target.with_name(f".{STATE_FILE}.{os.getpid()}.{threading.get_ident()}.tmp")
-        with open(temporary, "w") as handle:
-            json.dump(state, handle, indent=2, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-
-
-# ----------------------------------------------------------------------- helpers
-
-
-def _entry(model_name: str, model_version: str, state: str) -> dict:
-    return {"model_name": model_name, "model_version": model_version, "port": None, "pid": None,
-            "pid_start": None, "state": state}
-
-
 def _deployment_info(name: str, entry: dict) -> DeploymentInfo:
+    """A deployment as reported: Failed when its recorded server is gone (or it has none)."""
     state = entry["state"]
-    if state in (SUCCEEDED, CREATING) and entry.get("pid") and not _alive(entry["pid"], entry.get("pid_start")):
+    if state in (SUCCEEDED, CREATING) and entry.get("pid") and not alive(entry["pid"], entry.get("pid_start")):
         state = FAILED
     elif state == SUCCEEDED and not entry.get("pid"):
         state = FAILED
     return DeploymentInfo(name, entry["model_name"], entry["model_version"], state)
-
-
-
-
-
-def _parse_body(data: bytes, headers: dict) -> object:
-    text = data.decode("utf-8", errors="replace")
-    if "json" in headers.get("content-type", ""):
-        try:
-            return json.loads(text)
-        except ValueError:
-            pass
-    return text
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _pings(port: int) -> bool:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        connection.request("GET", "/ping")
-        return connection.getresponse().status == 200
-    except (http.client.HTTPException, OSError):
-        return False
-    finally:
-        connection.close()
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def _proc_stat(pid: int) -> tuple[str, int] | None:
-    """(state letter, start time in clock ticks) of a process, or None when there is none."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = raw[raw.rfind(")") + 2:].split()
-    return fields[0], int(fields[19])
-
-
-def _start_time(pid: int) -> int | None:
-    stat = _proc_stat(pid)
-    return stat[1] if stat else None
-
-
-def _alive(pid: int | None, pid_start: int | None = None) -> bool:
-    """The process runs (not a zombie) and, when its start time is known, is the same process."""
-    if not pid:
-        return False
-    if not Path("/proc/self/stat").exists():  # no procfs: ask the kernel
-        try:
-            os.kill(pid, 0)
-            return True
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-    stat = _proc_stat(pid)
-    if stat is None or stat[0] in ("Z", "X"):
-        return False
-    return pid_start is None or stat[1] == pid_start
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    try:
-        os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass

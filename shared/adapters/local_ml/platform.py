@@ -1,23 +1,29 @@
-"""MLPlatform on the local machine: each command job is a runner process with its own folder
-(spec, status, logs, outputs), the MLflow server is the model registry."""
+"""MLPlatform on the local machine: each command job is a job runner emulator process
+(`python -m emulators.local_ml.job_runner`) with its own folder (`emulator_formats.job_folder`:
+spec, status, logs, outputs); the MLflow server is the model registry."""
 from __future__ import annotations
 
 import json
 import os
 import subprocess
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
+from emulator_formats import job_folder
 from shared.adapters.local_ml.mlflow_rest import MlflowRest
+from shared.adapters.local_ml.processes import REPO_ROOT, alive, start_time, tail
 from shared.domain.errors import NotFound
-from shared.domain.training import FAILED, QUEUED, RUNNING, TERMINAL, JobStatus
+from shared.domain.training import COMPLETED, FAILED, QUEUED, RUNNING, TERMINAL, TRAINING_FLAGS, JobStatus
 from shared.ports import ModelVersionInfo, TrainingJobRequest
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+# The job folder's statuses → ours; anything else the runner writes counts as running.
+_STATUS = {job_folder.QUEUED: QUEUED, job_folder.RUNNING: RUNNING,
+           job_folder.COMPLETED: COMPLETED, job_folder.FAILED: FAILED}
 
 
 class LocalMLPlatform:
+    """Training jobs as local runner processes, the registry and evaluation on the MLflow server."""
+
     def __init__(self, jobs_dir: str, storage_connection: str, tracking_uri: str,
                  events_url: str, events_key: str, training_dir: Path = REPO_ROOT / "training"):
         self.jobs_dir = Path(jobs_dir) if Path(jobs_dir).is_absolute() else REPO_ROOT / jobs_dir
@@ -29,53 +35,51 @@ class LocalMLPlatform:
         self.mlflow = MlflowRest(tracking_uri)
 
     def submit_training_job(self, request: TrainingJobRequest) -> str:
+        """Prepare the job's folder and start its runner; a repeated submit of a name is a no-op."""
         job_dir = self.jobs_dir / request.job_name
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         try:
             job_dir.mkdir()  # atomic: the first submit of a name wins, repeats are no-ops
         except FileExistsError:
             return request.job_name
-        spec = {
+        _write_training_set(job_dir, request)
+        job_folder.write_spec(job_dir, {
             "job_name": request.job_name,
-            "model_name": request.model_name,
             "experiment": request.experiment,
-            "training_set_id": request.training_set_id,
-            "inputs": [asdict(b) for b in request.inputs],
-            "parameters": request.parameters,
-            "training_script": str(self.training_dir / "train.py"),
-        }
-        (job_dir / "spec.json").write_text(json.dumps(spec, indent=2))
-        _write_status(job_dir, {"status": QUEUED})
+            "inputs": [batch.to_dict() for batch in request.inputs],
+            "command": self._training_command(job_dir, request),
+        })
+        job_folder.write_status(job_dir, {"status": job_folder.QUEUED})
         env = {
             **os.environ,
-            "AzureWebJobsStorage": self._storage_connection,
+            "AzureWebJobsStorage": _runner_storage_connection(self._storage_connection),
             "MLFLOW_TRACKING_URI": self.tracking_uri,
             "LOCAL_JOB_EVENTS_URL": self._events_url,
             "LOCAL_JOB_EVENTS_KEY": self._events_key,
             "PYTHONPATH": str(REPO_ROOT),
         }
-        with open(job_dir / "runner.log", "ab") as runner_log:
+        with open(job_dir / job_folder.RUNNER_LOG_FILE, "ab") as runner_log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "shared.adapters.local_ml.runner", str(job_dir)],
+                [sys.executable, "-m", "emulators.local_ml.job_runner", str(job_dir)],
                 cwd=REPO_ROOT, env=env, stdout=runner_log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
-        (job_dir / "runner.pid").write_text(str(process.pid))
+        (job_dir / job_folder.RUNNER_PID_FILE).write_text(f"{process.pid} {start_time(process.pid) or ''}".strip())
         return request.job_name
 
     def get_job(self, job_name: str) -> JobStatus:
+        """The job's status; Failed when its runner ended without reporting a result."""
         job_dir = self.jobs_dir / job_name
-        status_file = job_dir / "status.json"
-        if not status_file.exists():
+        status = job_folder.read_status(job_dir)
+        if status is None:
             raise NotFound(f"local job {job_name!r} does not exist")
-        status = json.loads(status_file.read_text())
-        if status["status"] not in TERMINAL and not _runner_alive(job_dir):
-            status = {"status": FAILED, "error": "the job process ended without reporting a result",
-                      "log_tail": tail(job_dir / "user_logs" / "std_log.txt")}
+        ours = _STATUS.get(status["status"], RUNNING)
+        if ours not in TERMINAL and not _runner_alive(job_dir):
+            ours, status = FAILED, {"error": "the job process ended without reporting a result"}
         return JobStatus(
             name=job_name,
-            status=status["status"] if status["status"] in TERMINAL | {QUEUED} else RUNNING,
-            log_tail=status.get("log_tail", ""),
+            status=ours,
+            log_tail=tail(job_folder.log_file(job_dir), 10 if ours == COMPLETED else 40) if ours in TERMINAL else "",
             error=status.get("error", ""),
             model_version=status.get("model_version"),
             run_id=status.get("run_id"),
@@ -91,7 +95,6 @@ class LocalMLPlatform:
             run = self.mlflow.run(run_id)
             metrics = {m["key"]: m["value"] for m in run.get("data", {}).get("metrics", [])}
         return ModelVersionInfo(name, str(model_version["version"]), run_id, model_version.get("source", ""), tags, metrics)
-
 
     def evaluate_models(self, model_name: str, versions: list[str], data_from_version: str) -> dict[str, dict]:
         from shared.adapters.mlflow_models import evaluate_models
@@ -113,36 +116,46 @@ class LocalMLPlatform:
 
         return score_data(self.tracking_uri, model_name, version, csv_chunks)
 
+    def _training_command(self, job_dir: Path, request: TrainingJobRequest) -> list[str]:
+        """training/train.py's command line for this job (unknown parameters are left out)."""
+        command = [
+            str(self.training_dir / "train.py"),
+            "--data", str(job_folder.training_data_dir(job_dir)),
+            "--model-name", request.model_name,
+            "--training-set", str(job_folder.training_set_file(job_dir)),
+            "--job-name", request.job_name,
+            "--experiment", request.experiment,
+            "--output-file", str(job_folder.result_file(job_dir)),
+        ]
+        for key, value in request.parameters.items():
+            if key in TRAINING_FLAGS:
+                command += [TRAINING_FLAGS[key], str(value)]
+        return command
 
-def _write_status(job_dir: Path, status: dict) -> None:
-    temporary = job_dir / "status.json.tmp"
-    temporary.write_text(json.dumps(status, indent=2))
-    temporary.replace(job_dir / "status.json")
+
+def _write_training_set(job_dir: Path, request: TrainingJobRequest) -> None:
+    """The manifest train.py reads: the training set's id and its exact blob versions."""
+    manifest = job_folder.training_set_file(job_dir)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(json.dumps({
+        "id": request.training_set_id,
+        "batches": [{"name": f"{b.container}/{b.name}", "etag": b.etag, "sha256": b.sha256} for b in request.inputs],
+    }, indent=2))
+
+
+def _runner_storage_connection(connection: str) -> str:
+    """The storage connection in a form the runner can use without the app's settings."""
+    if connection.strip() == "UseDevelopmentStorage=true":
+        from shared.adapters.blob_storage import AZURITE_DEVELOPMENT_STORAGE
+
+        return AZURITE_DEVELOPMENT_STORAGE
+    return connection
 
 
 def _runner_alive(job_dir: Path) -> bool:
     try:
-        pid = int((job_dir / "runner.pid").read_text())
+        pid, _, recorded_start = (job_dir / job_folder.RUNNER_PID_FILE).read_text().partition(" ")
+        pid_start = int(recorded_start) if recorded_start.strip() else None
+        return alive(int(pid), pid_start)
     except (OSError, ValueError):
         return True  # being started right now
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by its parent) is not alive.
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
-def tail(path: Path, lines: int = 40) -> str:
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, handle.tell() - 16384))
-            return "\n".join(handle.read().decode("utf-8", "replace").splitlines()[-lines:])
-    except OSError:
-        return ""

@@ -1,7 +1,12 @@
-"""Runs one local command job: materialise the data inputs, run the training script,
-record status, log and outputs, then announce the outcome like Azure ML's RunStatusChanged.
+"""Runs one local command job, as Azure ML runs a command job: download the data inputs, run the
+command, record status and outputs, and announce each status change like Azure ML's
+RunStatusChanged event.
 
-Started by LocalMLPlatform as `python -m shared.adapters.local_ml.runner <job_dir>`.
+    python -m emulators.local_ml.job_runner <job_dir>
+
+The job folder's layout is `emulator_formats.job_folder`. Environment: `AzureWebJobsStorage`
+(where the inputs are: a connection string, or an https account URL for DefaultAzureCredential),
+`LOCAL_JOB_EVENTS_URL` and `LOCAL_JOB_EVENTS_KEY` (where to announce; nothing is sent without a URL).
 """
 from __future__ import annotations
 
@@ -14,57 +19,41 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from shared.adapters.local_ml.platform import _write_status, tail
-from shared.domain.training import COMPLETED, FAILED, RUNNING, TRAINING_FLAGS
-
+from emulator_formats import job_folder
 
 
 def main(job_dir: Path) -> int:
-    spec = json.loads((job_dir / "spec.json").read_text())
-    log_path = job_dir / "user_logs" / "std_log.txt"
+    spec = job_folder.read_spec(job_dir)
+    log_path = job_folder.log_file(job_dir)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    _write_status(job_dir, {"status": RUNNING, "started_at": _now()})
+    job_folder.write_status(job_dir, {"status": job_folder.RUNNING, "started_at": _now()})
     announce(spec, "Running")
     try:
-        data_dir, manifest = materialise_inputs(spec, job_dir)
+        download_inputs(spec["inputs"], job_folder.training_data_dir(job_dir))
     except Exception as error:  # noqa: BLE001 - any input failure fails the job, with its reason
-        return finish(job_dir, spec, FAILED, error=f"could not materialise data inputs: {error}")
-    result_file = job_dir / "outputs" / "result.json"
+        return finish(job_dir, spec, job_folder.FAILED, error=f"could not materialise data inputs: {error}")
+    result_file = job_folder.result_file(job_dir)
     result_file.parent.mkdir(exist_ok=True)
-    command = [
-        sys.executable, spec["training_script"],
-        "--data", str(data_dir),
-        "--model-name", spec["model_name"],
-        "--training-set", str(manifest),
-        "--job-name", spec["job_name"],
-        "--experiment", spec["experiment"],
-        "--output-file", str(result_file),
-    ]
-    for key, value in spec.get("parameters", {}).items():
-        if key in TRAINING_FLAGS:
-            command += [TRAINING_FLAGS[key], str(value)]
     with open(log_path, "ab") as log:
-        exit_code = subprocess.call(command, cwd=job_dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        exit_code = subprocess.call([sys.executable, *spec["command"]], cwd=job_dir, stdout=log,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     if exit_code != 0:
-        return finish(job_dir, spec, FAILED, error=f"training script exited with code {exit_code}", log_tail=tail(log_path))
+        return finish(job_dir, spec, job_folder.FAILED, error=f"training script exited with code {exit_code}")
     result = json.loads(result_file.read_text())
     return finish(
-        job_dir, spec, COMPLETED, log_tail=tail(log_path, 10),
+        job_dir, spec, job_folder.COMPLETED,
         model_version=str(result.get("model_version") or "") or None,
         run_id=result.get("run_id"), metrics=result.get("metrics", {}),
     )
 
 
-def materialise_inputs(spec: dict, job_dir: Path) -> tuple[Path, Path]:
-    """Download each input file version (ETag-checked), as Azure ML's download mode would."""
+def download_inputs(inputs: list[dict], data_dir: Path) -> None:
+    """Download each input blob version (ETag-checked) to `<data_dir>/<container>/<name>`, as
+    Azure ML's download mode would."""
     from azure.core import MatchConditions
-    from azure.storage.blob import BlobServiceClient
 
-    from shared.adapters.blob_storage import blob_service
-
-    service: BlobServiceClient = blob_service(os.environ["AzureWebJobsStorage"])
-    data_dir = job_dir / "inputs" / "training_data"
-    for batch in spec["inputs"]:
+    service = _blob_service(os.environ["AzureWebJobsStorage"])
+    for batch in inputs:
         target = data_dir / batch["container"] / batch["name"]
         target.parent.mkdir(parents=True, exist_ok=True)
         blob = service.get_blob_client(batch["container"], batch["name"])
@@ -72,18 +61,12 @@ def materialise_inputs(spec: dict, job_dir: Path) -> tuple[Path, Path]:
         with open(target, "wb") as handle:
             for chunk in downloader.chunks():
                 handle.write(chunk)
-    manifest = job_dir / "inputs" / "training_set.json"
-    manifest.write_text(json.dumps({
-        "id": spec["training_set_id"],
-        "batches": [{"name": f"{b['container']}/{b['name']}", "etag": b["etag"], "sha256": b["sha256"]} for b in spec["inputs"]],
-    }, indent=2))
-    return data_dir, manifest
 
 
 def finish(job_dir: Path, spec: dict, status: str, **details) -> int:
-    _write_status(job_dir, {"status": status, "finished_at": _now(), **details})
-    announce(spec, "Completed" if status == COMPLETED else "Failed")
-    return 0 if status == COMPLETED else 1
+    job_folder.write_status(job_dir, {"status": status, "finished_at": _now(), **details})
+    announce(spec, "Completed" if status == job_folder.COMPLETED else "Failed")
+    return 0 if status == job_folder.COMPLETED else 1
 
 
 def announce(spec: dict, run_status: str) -> None:
@@ -110,6 +93,16 @@ def announce(spec: dict, run_status: str) -> None:
             pass
     except OSError as error:
         print(f"could not announce {run_status}: {error.__class__.__name__}", file=sys.stderr)
+
+
+def _blob_service(connection: str):
+    from azure.storage.blob import BlobServiceClient
+
+    if connection.startswith("https://"):
+        from azure.identity import DefaultAzureCredential
+
+        return BlobServiceClient(connection, credential=DefaultAzureCredential())
+    return BlobServiceClient.from_connection_string(connection)
 
 
 def _now() -> str:
