@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from shared.domain.clock import iso
 from shared.domain.errors import InvalidInput
 from shared.domain.event_parsing import parse_json_object, parse_mlflow_webhook, parse_model_registered_event
+from shared.domain.model_contract import JOB_NAME_TAG
 from shared.domain.models import ModelRegistered
 from shared.domain.signatures import verify_mlflow_signature
 from shared.services.promotion import CandidatePipeline
@@ -81,7 +82,7 @@ class ModelEvents:
         return EventOutcome(outcome, f"candidate {candidate.status}", event.model_name, event.version)
 
     def _link_job(self, event: ModelRegistered) -> None:
-        job_name = event.tags.get("job_name")
+        job_name = event.tags.get(JOB_NAME_TAG)
         if job_name and self.repos.jobs.find(job_name):
             self.training.record_model_version(job_name, event.version, event.run_id)
 

@@ -1,34 +1,17 @@
 """MLPlatform on Azure ML: command jobs, data assets for lineage, the workspace model registry.
 
-Training data: each accepted file is a blob of the data container, which Azure ML reads
-through the datastore `config.data_datastore` (registered over that container), as
-`azureml://datastores/<datastore>/paths/<blob name>`. The data container also keeps files
-that were rejected (originals are never deleted), so the job must not read a whole folder:
-
-- lineage: one data asset version per training set, `<model>-training-set:<id[:16]>`,
-  type uri_folder over the batches' common folder, tagged with the training-set id and the
-  exact blob list (name, ETag, sha256); it is the job's `training_set` input (mode direct:
-  recorded in the job's lineage, nothing mounted);
-- the data itself: one `uri_file` input per batch (read-only mount); the command links them
-  into `training_data/<blob name>` and writes the manifest (ids + ETags) to
-  `training_set.json`, so train.py computes the same training-set id as the service.
-
-An MLTable data asset could hold the file list in one asset, but the SDK uploads its MLTable
-file through the workspace's storage (datastore secrets, blob upload) and fetches its JSON
-schema from the internet on every create; the per-file inputs need neither.
+How a training job reads its data: shared/adapters/azure_ml/training_job.py.
 """
 from __future__ import annotations
 
-import json
 import logging
-import posixpath
-import shlex
 
 from shared.adapters.azure_ml.config import AzureMLConfig
 from shared.adapters.azure_ml.errors import azure_step, translate
+from shared.adapters.azure_ml.training_job import TrainingJobBuilder
 from shared.domain.errors import Conflict, InvalidInput, NotFound, PlatformError
 from shared.domain.model_contract import JOB_NAME_TAG, METRIC_TAG_PREFIX
-from shared.domain.training import CANCELED, COMPLETED, FAILED, QUEUED, RUNNING, TRAINING_FLAGS, JobStatus
+from shared.domain.training import CANCELED, COMPLETED, FAILED, QUEUED, RUNNING, JobStatus
 from shared.ports import ModelVersionInfo, TrainingJobRequest
 
 log = logging.getLogger(__name__)
@@ -42,9 +25,6 @@ _STATUS = {
     "Failed": FAILED, "NotResponding": FAILED,
     "Canceled": CANCELED,
 }
-DATA_DIR = "training_data"
-MANIFEST_FILE = "training_set.json"
-MAX_TAG_CHARS = 4000
 
 
 class AzureMLPlatform:
@@ -53,6 +33,7 @@ class AzureMLPlatform:
     def __init__(self, ml_client, settings: AzureMLConfig):
         self._ml = ml_client
         self.config = settings
+        self.jobs = TrainingJobBuilder(ml_client, settings)
         self._tracking_uri: str | None = None
 
     def __repr__(self) -> str:
@@ -70,8 +51,8 @@ class AzureMLPlatform:
         if self._job_exists(request.job_name, step):
             log.info("%s: exists already", step)
             return request.job_name
-        data_asset = self._register_training_set(request)
-        job = self.command_job(request, data_asset)
+        data_asset = self.jobs.register_training_set(request)
+        job = self.jobs.command_job(request, data_asset)
         try:
             with azure_step(step):
                 self._ml.jobs.create_or_update(job)
@@ -93,99 +74,6 @@ class AzureMLPlatform:
                     return False
         except NotFound:
             return False
-
-    def data_asset_name(self, model_name: str) -> str:
-        return f"{model_name}-training-set"
-
-    def _register_training_set(self, request: TrainingJobRequest) -> str:
-        """`azureml:<model>-training-set:<id[:16]>`, created when missing (versions are immutable)."""
-        from azure.ai.ml.entities import Data
-        from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-
-        name, version = self.data_asset_name(request.model_name), request.training_set_id[:16]
-        step = f"register data asset {name}:{version} for training job {request.job_name!r}"
-        with azure_step(step):
-            try:
-                self._ml.data.get(name, version=version)
-                return f"azureml:{name}:{version}"
-            except ResourceNotFoundError:
-                pass
-            data = Data(
-                name=name, version=version, type="uri_folder",
-                path=self._datastore_uri(_common_folder([b.name for b in request.inputs]), folder=True),
-                description=(f"Training set {request.training_set_id} of {request.model_name}: "
-                             f"{len(request.inputs)} file(s) of container {request.inputs[0].container}"),
-                tags=_training_set_tags(request),
-            )
-            try:
-                self._ml.data.create_or_update(data)
-            except ResourceExistsError:
-                pass  # registered concurrently: same id, same content
-        return f"azureml:{name}:{version}"
-
-    def command_job(self, request: TrainingJobRequest, data_asset: str):
-        """The azure.ai.ml command job for `request` (see the module docstring)."""
-        from azure.ai.ml import Input, command
-
-        inputs: dict = {
-            "training_set": Input(type="uri_folder", path=data_asset, mode="direct"),
-            "model_name": request.model_name,
-        }
-        shell = [f"mkdir -p {DATA_DIR}"]
-        folders = sorted({posixpath.dirname(b.name) for b in request.inputs} - {""})
-        if folders:
-            shell.append("mkdir -p " + " ".join(shlex.quote(f"{DATA_DIR}/{f}") for f in folders))
-        for index, batch in enumerate(request.inputs):
-            key = f"batch_{index:03d}"
-            inputs[key] = Input(type="uri_file", path=self._datastore_uri(batch.name), mode="ro_mount")
-            shell.append(f"ln -s ${{{{inputs.{key}}}}} {shlex.quote(f'{DATA_DIR}/{batch.name}')}")
-        manifest = {"id": request.training_set_id,
-                    "batches": [{"name": b.name, "etag": b.etag, "sha256": b.sha256} for b in request.inputs]}
-        shell.append(f"printf '%s' {shlex.quote(json.dumps(manifest, separators=(',', ':')))} > {MANIFEST_FILE}")
-        train = [
-            "python train.py",
-            f"--data {DATA_DIR}",
-            "--model-name ${{inputs.model_name}}",
-            f"--training-set {MANIFEST_FILE}",
-            f"--job-name {shlex.quote(request.job_name)}",
-            f"--experiment {shlex.quote(request.experiment or self.config.experiment)}",
-        ]
-        for key, value in sorted(request.parameters.items()):
-            if key not in TRAINING_FLAGS:
-                raise InvalidInput(f"training job {request.job_name!r}: unknown parameter {key!r} "
-                                   f"(known: {sorted(TRAINING_FLAGS)})")
-            inputs[key] = value
-            train.append(f"{TRAINING_FLAGS[key]} ${{{{inputs.{key}}}}}")
-        shell.append(" ".join(train))
-        return command(
-            name=request.job_name,
-            display_name=f"train {request.model_name} ({len(request.inputs)} file(s))",
-            description=f"Training set {request.training_set_id}",
-            experiment_name=request.experiment or self.config.experiment,
-            code=str(self.config.training_code_dir),
-            command=" && ".join(shell),
-            inputs=inputs,
-            environment=self._environment(),
-            compute=self.config.compute,
-            tags={"model_name": request.model_name, "training_set_id": request.training_set_id},
-        )
-
-    def _environment(self):
-        value = self.config.environment.strip()
-        if value.endswith((".yml", ".yaml")):
-            from azure.ai.ml.entities import Environment
-
-            conda = self.config.training_code_dir / value
-            return Environment(image=self.config.environment_image, conda_file=str(conda))
-        if "@" in value and value.startswith("azureml:"):
-            # The SDK resolves "<name>@<label>" but keeps an "azureml:" prefix in the name it looks up.
-            value = value[len("azureml:"):]
-        return value
-
-    def _datastore_uri(self, path: str, folder: bool = False) -> str:
-        path = path.strip("/")
-        suffix = f"{path}/" if folder and path else path
-        return f"azureml://datastores/{self.config.data_datastore}/paths/{suffix}"
 
     def get_job(self, job_name: str) -> JobStatus:
         """Status from the job; once completed, the model version tagged job_name=<job>.
@@ -294,27 +182,6 @@ def _model_info(model) -> ModelVersionInfo:
                 pass
     run_id = getattr(model, "job_name", None) or tags.get(JOB_NAME_TAG) or None
     return ModelVersionInfo(model.name, str(model.version), run_id, str(model.path or ""), tags, metrics)
-
-
-def _common_folder(names: list[str]) -> str:
-    folders = [posixpath.dirname(n) for n in names]
-    common = posixpath.commonpath(folders) if all(folders) else ""
-    return common
-
-
-def _training_set_tags(request: TrainingJobRequest) -> dict[str, str]:
-    files = json.dumps([{"name": b.name, "etag": b.etag, "sha256": b.sha256} for b in request.inputs],
-                       separators=(",", ":"))
-    tags = {
-        "training_set_id": request.training_set_id,
-        "model_name": request.model_name,
-        "container": request.inputs[0].container,
-        "files": str(len(request.inputs)),
-        "first_job": request.job_name,
-    }
-    if len(files) <= MAX_TAG_CHARS:
-        tags["batches"] = files
-    return tags
 
 
 __all__ = ["AzureMLPlatform", "translate"]

@@ -10,6 +10,7 @@ from shared.domain.batches import BatchRef
 from shared.domain.clock import iso
 from shared.domain.drift import DriftPolicy, WindowAccumulator, baseline_from_profile, check_drift, render_html
 from shared.domain.errors import NotFound
+from shared.domain.model_contract import JOB_NAME_TAG
 from shared.ports import FileStore, MLPlatform, Notification, Notifier, OnlineEndpoints, WindowReader
 from shared.services.monitoring.performance import PerformanceTracking
 from shared.services.monitoring.retraining import RetrainingPolicy
@@ -120,7 +121,7 @@ class DriftMonitoring:
     def _training_set(self, version: str) -> set[tuple[str, str]]:
         """The files the version's training job trained on (its registration tags name the job)."""
         event = self.repos.model_events.find(version)
-        job_name = (event.get("tags") or {}).get("job_name") if event else None
+        job_name = (event.get("tags") or {}).get(JOB_NAME_TAG) if event else None
         job = self.repos.jobs.find(job_name) if job_name else None
         return {(b["name"], b["etag"]) for b in job.batches} if job else set()
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from shared.domain.batches import DataBatch
 from shared.domain.clock import iso
+from shared.domain.model_contract import METRIC_TAG_PREFIX
 from shared.ports import FileStore, MLPlatform
 from shared.services.monitoring.retraining import RetrainingPolicy
 from shared.services.repositories import Repositories
@@ -60,4 +61,4 @@ class PerformanceTracking:
         if gate:
             return gate
         tags = self.platform.get_model_version(self.config.model_name, version).tags
-        return {k.removeprefix("metric."): float(v) for k, v in tags.items() if k.startswith("metric.")}
+        return {k.removeprefix(METRIC_TAG_PREFIX): float(v) for k, v in tags.items() if k.startswith(METRIC_TAG_PREFIX)}

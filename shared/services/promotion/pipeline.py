@@ -13,6 +13,7 @@ from shared.domain.candidates import (
 from shared.domain.clock import iso
 from shared.domain.errors import DomainError
 from shared.domain.gate import GateResult, judge
+from shared.domain.model_contract import JOB_NAME_TAG, TRAINING_SET_BATCHES_TAG, TRAINING_SET_ID_TAG, TRAINING_SET_TAG
 from shared.domain.models import ModelRegistered
 from shared.domain.naming import deployment_name_for
 from shared.domain.smoke import SmokeResult, check_response, payload, sample_rows
@@ -153,10 +154,10 @@ class CandidatePipeline:
             champion_version=production.champion_version, champion_deployment=production.champion_deployment,
             gate=gate.to_dict(), smoke=smoke.to_dict(),
             training_set={
-                "id": info.tags.get("training_set_id", ""),
-                "batches": info.tags.get("training_set_batches", ""),
-                "files": info.tags.get("training_set", ""),
-                "job": info.tags.get("job_name", ""),
+                "id": info.tags.get(TRAINING_SET_ID_TAG, ""),
+                "batches": info.tags.get(TRAINING_SET_BATCHES_TAG, ""),
+                "files": info.tags.get(TRAINING_SET_TAG, ""),
+                "job": info.tags.get(JOB_NAME_TAG, ""),
             },
             created_at=iso(now), expires_at=iso(now + timedelta(hours=self.config.approval_ttl_hours)),
         )
