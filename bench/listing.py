@@ -9,7 +9,9 @@ candidate stay open), then measures, with the real blob adapters and the app's c
   GET /api/approvals?limit=20   the blueprint called in process with a func.HttpRequest
   GET /api/drift?limit=20       likewise
   a sweeper run                 reminders, expiry, reconciliation, stuck work
-Quotes medians and each size's ratio to the smallest size, measured in the same run.
+and, as a baseline, Azurite itself: one name-only listing of 21 keys under the approvals index
+(the least any newest-first page costs). Quotes medians and each size's ratio to the smallest
+size, measured in the same run.
 """
 from __future__ import annotations
 
@@ -104,6 +106,7 @@ def measure(connection: str, size: int, runs: int) -> dict:
         "approvals_ms": timed(lambda: get(list_function, "approvals"), runs),
         "drift_ms": timed(lambda: get(drift_function, "drift"), runs),
         "sweep_ms": timed(services.sweeper.sweep, runs),
+        "azurite_list_ms": timed(lambda: documents.list_keys("index/approvals/", 21), runs),
     }
     assert len(services.approvals.list(limit=20).items) == 20 or size < 19
     return result
@@ -123,10 +126,13 @@ def main() -> None:
         finally:
             azurite.stop()
     base = results[0]
-    print(f"{'records':>8} {'seed s':>7} {'GET approvals ms':>17} {'GET drift ms':>13} {'sweep ms':>9}   ratios vs {base['size']}")
+    keys = ("approvals_ms", "drift_ms", "sweep_ms", "azurite_list_ms")
+    print(f"{'records':>8} {'seed s':>7} {'GET approvals ms':>17} {'GET drift ms':>13} {'sweep ms':>9} "
+          f"{'Azurite list ms':>16}   ratios vs {base['size']} (same order)")
     for r in results:
-        ratios = "/".join(f"{r[k] / base[k]:.2f}" for k in ("approvals_ms", "drift_ms", "sweep_ms"))
-        print(f"{r['size']:>8} {r['seed_s']:>7} {r['approvals_ms']:>17.1f} {r['drift_ms']:>13.1f} {r['sweep_ms']:>9.1f}   {ratios}")
+        ratios = " / ".join(f"{r[k] / base[k]:.2f}" for k in keys)
+        print(f"{r['size']:>8} {r['seed_s']:>7} {r['approvals_ms']:>17.1f} {r['drift_ms']:>13.1f} {r['sweep_ms']:>9.1f} "
+              f"{r['azurite_list_ms']:>16.1f}   {ratios}")
 
 
 if __name__ == "__main__":

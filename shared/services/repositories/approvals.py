@@ -59,7 +59,7 @@ class ApprovalRepository:
         if status is not None and status not in LISTABLE_APPROVAL_STATUSES:
             raise InvalidInput(f"status must be one of {sorted(LISTABLE_APPROVAL_STATUSES - {'deciding'})}; got {status!r}")
         return self._newest.page(limit, continuation, self.find, lambda a: datetime.fromisoformat(a.created_at),
-                                 keep=lambda a: status is None or a.status == status)
+                                 keep=None if status is None else (lambda a: a.status == status))
 
     def open(self) -> list[Approval]:
         """Pending and deciding approvals, oldest first (cost: the open ones, not the history)."""

@@ -58,7 +58,7 @@ class BatchRepository:
         if status is not None and status not in BATCH_STATUSES:
             raise InvalidInput(f"status must be one of {list(BATCH_STATUSES)}; got {status!r}")
         return self._newest.page(limit, continuation, self._by_id, lambda b: datetime.fromisoformat(b.received_at),
-                                 keep=lambda b: status is None or b.status == status)
+                                 keep=None if status is None else (lambda b: b.status == status))
 
 
 class AcceptedData:

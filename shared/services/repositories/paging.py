@@ -16,7 +16,7 @@ from shared.services.documents import update_document
 
 T = TypeVar("T")
 
-SCAN_PAGE = 200  # keys per listing request; fixed, so a token's offset stays meaningful
+SCAN_PAGE = 200  # keys per listing request while filtering (a token records the page size it was made with)
 MAX_READS = 1000  # documents one page may read while filtering; past it the page ends early, with a token
 MAX_LIMIT = 200
 _EPOCH_MS_SPAN = 10**15
@@ -41,55 +41,57 @@ def newest_first(moment: datetime) -> str:
 
 @dataclass
 class _Cursor:
+    """Where a listing goes on: the store's token of a key page, an offset in it, and its size."""
+
+    page_size: int
     page_token: str | None = None
     offset: int = 0
 
     def encode(self) -> str:
-        raw = json.dumps({"c": self.page_token, "o": self.offset}, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        raw = json.dumps({"c": self.page_token, "o": self.offset, "s": self.page_size}, separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, token: str | None) -> "_Cursor":
+    def decode(cls, token: str | None, page_size: int) -> "_Cursor":
         if not token:
-            return cls()
+            return cls(page_size)
         try:
             raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-            cursor = cls(raw["c"], int(raw["o"]))
+            cursor = cls(int(raw["s"]), raw["c"], int(raw["o"]))
         except (ValueError, KeyError, TypeError, binascii.Error):
             raise InvalidInput("continuation token is not one this service issued") from None
-        if not (cursor.page_token is None or isinstance(cursor.page_token, str)) or not 0 <= cursor.offset < SCAN_PAGE:
+        if not (cursor.page_token is None or isinstance(cursor.page_token, str)) or \
+                not 1 <= cursor.page_size <= SCAN_PAGE or not 0 <= cursor.offset < cursor.page_size:
             raise InvalidInput("continuation token is not one this service issued")
         return cursor
 
+    def after(self, index: int, page) -> "_Cursor | None":
+        if index + 1 < len(page.keys):
+            return _Cursor(self.page_size, self.page_token, index + 1)
+        return _Cursor(self.page_size, page.continuation, 0) if page.continuation else None
+
 
 def scan(store: DocumentStore, prefix: str, limit: int, continuation: str | None,
-         load: Callable[[str], T | None]) -> Page[T]:
+         load: Callable[[str], T | None], filtered: bool = False) -> Page[T]:
     """Walk keys under `prefix` in key order from the token on; `load` turns a key into an item
-    (None: skip it). Ends after `limit` items, or MAX_READS keys, with a token to go on."""
+    (None: skip it). Ends after `limit` items, or MAX_READS keys, with a token to go on.
+    Unfiltered listings ask the store for one key more than `limit`, filtered ones for SCAN_PAGE."""
     check_limit(limit)
-    cursor, items, reads = _Cursor.decode(continuation), [], 0
+    cursor = _Cursor.decode(continuation, SCAN_PAGE if filtered else min(limit + 1, SCAN_PAGE))
+    items, reads = [], 0
     while True:
-        page = store.list_keys(prefix, SCAN_PAGE, cursor.page_token)
+        page = store.list_keys(prefix, cursor.page_size, cursor.page_token)
         for index in range(cursor.offset, len(page.keys)):
             item = load(page.keys[index])
             reads += 1
             if item is not None:
                 items.append(item)
             if len(items) == limit or reads >= MAX_READS:
-                return Page(items, _after(cursor.page_token, index, page).encode() if _more(index, page) else None)
+                following = cursor.after(index, page)
+                return Page(items, following.encode() if following else None)
         if not page.continuation:
             return Page(items, None)
-        cursor = _Cursor(page.continuation, 0)
-
-
-def _more(index: int, page) -> bool:
-    return index + 1 < len(page.keys) or bool(page.continuation)
-
-
-def _after(page_token: str | None, index: int, page) -> _Cursor:
-    if index + 1 < len(page.keys):
-        return _Cursor(page_token, index + 1)
-    return _Cursor(page.continuation, 0)
+        cursor = _Cursor(cursor.page_size, page.continuation, 0)
 
 
 class NewestFirstIndex:
@@ -113,15 +115,15 @@ class NewestFirstIndex:
             pass
 
     def page(self, limit: int, continuation: str | None, get: Callable[[str], T | None],
-             time_of: Callable[[T], datetime], keep: Callable[[T], bool] = lambda item: True) -> Page[T]:
+             time_of: Callable[[T], datetime], keep: Callable[[T], bool] | None = None) -> Page[T]:
         def load(marker: str) -> T | None:
             item_id = unquote(marker[len(self.prefix):].partition("~")[2])
             item = get(item_id)
-            if item is None or self.marker(item_id, time_of(item)) != marker or not keep(item):
+            if item is None or self.marker(item_id, time_of(item)) != marker or (keep and not keep(item)):
                 return None
             return item
 
-        return scan(self.store, self.prefix, limit, continuation, load)
+        return scan(self.store, self.prefix, limit, continuation, load, filtered=keep is not None)
 
 
 @dataclass
