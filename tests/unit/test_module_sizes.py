@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FOLDERS = ("shared", "blueprints", "devhost", "devstack", "training", "emulators")
+FOLDERS = ("shared", "blueprints", "devhost", "devstack", "training", "emulators", "emulator_formats")
 LIMIT = 300
 
 
