@@ -41,7 +41,8 @@ class PerformanceTracking:
         reference = self._reference_metrics(champion)
         metric = self.config.metric
         drop = (reference.get(metric, metrics[metric]) - metrics[metric]) if metric in metrics else 0.0
-        record = {"at": iso(self.clock()), "file": batch.name, "champion_version": champion, "metrics": metrics,
+        record = {"at": iso(self.clock()), "file": batch.name, "file_decided_at": batch.decided_at,
+                  "champion_version": champion, "metrics": metrics,
                   "reference": reference, "metric": metric, "drop": round(drop, 4),
                   "dropped": drop > self.config.drop_threshold}
         if record["dropped"]:

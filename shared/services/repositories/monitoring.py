@@ -43,7 +43,7 @@ class DriftCheckRepository:
 
 
 class PerformanceRepository:
-    """The champion's figures on each accepted labelled file, once per file version, newest first."""
+    """The champion's figures on each accepted labelled file, once per file version, newest file first."""
 
     def __init__(self, store: DocumentStore):
         self.store = store
@@ -67,7 +67,7 @@ class PerformanceRepository:
     def add(self, name: str, etag: str, record: dict) -> dict:
         """Store the file's record once; when a concurrent scorer stored first, its record stands."""
         record_id = self.record_id(name, etag)
-        self._newest.add(record_id, datetime.fromisoformat(record["at"]))
+        self._newest.add(record_id, _file_time(record))
         try:
             self.store.create(self._key(record_id), record)
         except DocumentExists:
@@ -75,7 +75,12 @@ class PerformanceRepository:
         return record
 
     def newest(self, limit: int, continuation: str | None = None) -> Page[dict]:
-        return self._newest.page(limit, continuation, self._by_id, lambda r: datetime.fromisoformat(r["at"]))
+        return self._newest.page(limit, continuation, self._by_id, _file_time)
+
+
+def _file_time(record: dict) -> datetime:
+    """When the file was decided on (the order of the history), else when it was scored."""
+    return datetime.fromisoformat(record.get("file_decided_at") or record["at"])
 
 
 class RetrainingLog:
