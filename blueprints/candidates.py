@@ -47,4 +47,4 @@ def redeploy_candidate(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="production", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @http_errors
 def production(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(get_services().repos.production.get().to_dict())
+    return json_response(get_services().candidates.production().to_dict())

@@ -1,3 +1,4 @@
+"""UTC time for the domain: now, and ISO-8601 text with milliseconds both ways."""
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -50,7 +50,12 @@ class CandidatePipeline:
         return self._advance(candidate, retry=True)
 
     def list(self, limit: int = 100, continuation: str | None = None):
+        """Candidates, newest version first, one page at a time."""
         return self.candidates.newest(limit, continuation)
+
+    def production(self) -> Production:
+        """Who serves production, the previous champion, staging and the newest candidate seen."""
+        return self.ctx.repos.production.get()
 
     # --- the steps -------------------------------------------------------------------
 

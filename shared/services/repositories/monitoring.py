@@ -1,7 +1,6 @@
 """Drift checks, performance records and the retraining log: the only place their keys exist."""
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Callable
 
@@ -9,6 +8,7 @@ from shared.domain.errors import NotFound
 from shared.domain.naming import validate_record_id
 from shared.ports import DocumentExists, DocumentStore
 from shared.services.documents import update_document
+from shared.services.repositories.batches import batch_id
 from shared.services.repositories.paging import NewestFirstIndex, Page
 
 
@@ -50,15 +50,11 @@ class PerformanceRepository:
         self._newest = NewestFirstIndex(store, "index/performance/")
 
     @staticmethod
-    def record_id(name: str, etag: str) -> str:
-        return hashlib.sha256(f"{name}\0{etag.strip(chr(34))}".encode()).hexdigest()[:32]
-
-    @staticmethod
     def _key(record_id: str) -> str:
         return f"monitoring/performance/{record_id}"
 
     def find(self, name: str, etag: str) -> dict | None:
-        return self._by_id(self.record_id(name, etag))
+        return self._by_id(batch_id(name, etag))
 
     def _by_id(self, record_id: str) -> dict | None:
         stored = self.store.get(self._key(record_id))
@@ -66,7 +62,7 @@ class PerformanceRepository:
 
     def add(self, name: str, etag: str, record: dict) -> dict:
         """Store the file's record once; when a concurrent scorer stored first, its record stands."""
-        record_id = self.record_id(name, etag)
+        record_id = batch_id(name, etag)
         self._newest.add(record_id, _file_time(record))
         try:
             self.store.create(self._key(record_id), record)
