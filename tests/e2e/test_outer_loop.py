@@ -32,14 +32,38 @@ def upload_batch(stack, rows: int = 1500) -> str:
     return name
 
 
+def settle_training(api: ApiClient, timeout: float = 240) -> None:
+    """Wait until no job is unfinished and none was added for a quiet period and a scheduler tick,
+    so that an earlier test's retraining cannot register a newer version after this test's."""
+    def snapshot():
+        jobs = api.get_json("/api/jobs")["jobs"]
+        return len(jobs), all(j["status"] in ("completed", "failed", "canceled") for j in jobs)
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = snapshot()
+        time.sleep(3.5)
+        if before[1] and snapshot() == before:
+            return
+    raise AssertionError("training did not settle")
+
+
 def new_pending_approval(api: ApiClient, stack) -> dict:
-    seen = {a["id"] for a in api.get_json("/api/approvals")["approvals"]}
-    upload_batch(stack)
+    """The approval request of the version trained on a batch uploaded now. Matched by the job that
+    trained on the batch: a job still running for an earlier test may register a version meanwhile."""
+    name = upload_batch(stack)
+
+    def trained_version():
+        jobs = [j for j in api.get_json("/api/jobs")["jobs"] if any(b["name"] == name for b in j["batches"])]
+        return next((j["model_version"] for j in jobs if j.get("model_version")), None)
+
+    version = wait_for(f"a model version trained on {name}", trained_version, 240, interval=0.5)
 
     def pending():
-        return next((a for a in api.get_json("/api/approvals?status=pending")["approvals"] if a["id"] not in seen), None)
+        return next((a for a in api.get_json("/api/approvals?status=pending")["approvals"]
+                     if a["candidate_version"] == version), None)
 
-    return wait_for("a new approval request", pending, 240, interval=0.5)
+    return wait_for(f"the approval request of v{version}", pending, 240, interval=0.5)
 
 
 def score(stack, rows: list[str], deployment: str | None = None, key: str | None = None):
