@@ -25,6 +25,13 @@ def on_model_registered(event: func.EventGridEvent) -> None:
     log.info("ModelRegistered %s: %s", event.id, outcome.to_dict())
 
 
+@bp.timer_trigger(arg_name="timer", schedule="%REGISTRY_RECONCILE_SCHEDULE%", run_on_startup=False)
+def reconcile_registry(timer: func.TimerRequest) -> None:
+    """The registry's versions that no event brought start their pipeline: a lost event costs one period."""
+    report = get_services().model_events.reconcile()
+    log.info("registry reconciliation: %s", report.to_dict())
+
+
 @bp.route(route="candidates", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @http_errors
 def list_candidates(req: func.HttpRequest) -> func.HttpResponse:

@@ -23,3 +23,10 @@ def mlflow_webhook(req: func.HttpRequest) -> func.HttpResponse:
 def list_models(req: func.HttpRequest) -> func.HttpResponse:
     limit, continuation = page_params(req)
     return page_response("versions", get_services().model_events.list_registered(limit, continuation), dict)
+
+
+@bp.route(route="models/rejected", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@http_errors
+def list_rejected_models(req: func.HttpRequest) -> func.HttpResponse:
+    limit, continuation = page_params(req)
+    return page_response("rejected", get_services().model_events.list_rejected(limit, continuation), dict)

@@ -362,6 +362,7 @@ var appSettings = {
   RETRAIN_SCHEDULE: retrainSchedule
   PERFORMANCE_DROP_THRESHOLD: '0.05'
   DRIFT_CHECK_SCHEDULE: driftCheckSchedule
+  REGISTRY_RECONCILE_SCHEDULE: '0 */5 * * * *'
   DRIFT_MIN_WINDOW_ROWS: '1000'
   REPORTS_CONTAINER: reportsContainer
 }

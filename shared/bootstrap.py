@@ -183,7 +183,8 @@ def build_services(
     candidates = CandidatePipeline(ctx)
     approvals = ApprovalService(ctx)
     model_events = ModelEvents(repos, training, candidates, settings.model_name,
-                               settings.local.mlflow_webhook_secret.value, settings.local.webhook_max_age_seconds, clock)
+                               settings.local.mlflow_webhook_secret.value, settings.local.webhook_max_age_seconds, clock,
+                               platform)
     return Services(settings, repos, ingestion, training, model_events, candidates, approvals, RollbackService(ctx),
                     Sweeper(ctx, approvals), drift, performance, retraining)
 

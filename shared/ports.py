@@ -115,7 +115,11 @@ class MLPlatform(Protocol):
         """Current status, log tail and, once completed, the registered model version."""
 
     def get_model_version(self, name: str, version: str) -> ModelVersionInfo:
-        """A registered model version with its tags and its run's metrics."""
+        """A registered model version with its tags and its run's metrics; NotFound when the registry has no such version."""
+
+    def list_model_versions(self, name: str) -> Iterable[ModelVersionInfo]:
+        """Every registered version of the model, all pages followed, with its tags (metrics may be
+        empty: get_model_version reads them); nothing when the model is not registered."""
 
     def evaluate_models(self, model_name: str, versions: list[str], data_from_version: str) -> dict[str, dict]:
         """Score each version on the held-out rows that `data_from_version`'s training run logged:

@@ -6,7 +6,7 @@ import itertools
 import json
 import threading
 from datetime import datetime, timezone
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from shared.domain.training import COMPLETED, QUEUED, JobStatus
 from shared.ports import (
@@ -122,7 +122,24 @@ class FakeMLPlatform:
         self.statuses[job_name] = JobStatus(job_name, COMPLETED, model_version=version, run_id="run-1")
 
     def get_model_version(self, name, version):
-        return self.model_versions[(name, version)]
+        from shared.domain.errors import NotFound
+
+        if (name, str(version)) not in self.model_versions:
+            raise NotFound(f"model {name} version {version} is not registered")
+        return self.model_versions[(name, str(version))]
+
+    def list_model_versions(self, name):
+        found = [info for (model, _), info in self.model_versions.items() if model == name]
+        return [replace(info, metrics={}) for info in sorted(found, key=lambda info: int(info.version))]
+
+    def register_model_version(self, name, version, job_name=None, run_id="run", **tags) -> ModelVersionInfo:
+        """A version in the registry, as training registers one (tagged with its job when given)."""
+        all_tags = {"training_set_id": "abc", "training_set_batches": "1", **tags}
+        if job_name:
+            all_tags["job_name"] = job_name
+        info = ModelVersionInfo(name, str(version), run_id, f"models:/{name}/{version}", all_tags, {"auc": 0.9})
+        self.model_versions[(name, str(version))] = info
+        return info
 
 
 @dataclass
@@ -230,10 +247,13 @@ class FakeOnlineEndpoints:
 class FakeDeliveryPlatform(FakeMLPlatform):
     """Adds what the outer loop asks of the ML platform: evaluation and input examples."""
 
-    def __init__(self):
+    def __init__(self, registry_only: bool = False):
         super().__init__()
         self.scores: dict[str, dict] = {}  # version → metrics on any held-out data
         self.evaluations: list[tuple] = []
+        # False: an unregistered version is answered as if training had registered it (for tests
+        # that start the pipeline directly); True: only registered versions exist, as on MLflow.
+        self.registry_only = registry_only
 
     def evaluate_models(self, model_name, versions, data_from_version):
         self.evaluations.append((tuple(versions), data_from_version))
@@ -243,6 +263,8 @@ class FakeDeliveryPlatform(FakeMLPlatform):
         return ["Pregnancies", "Age"], [[1, 30], [2, 40]]
 
     def get_model_version(self, name, version):
+        if self.registry_only or (name, str(version)) in self.model_versions:
+            return super().get_model_version(name, version)
         return ModelVersionInfo(name, version, "run", "src", {"training_set_id": "abc", "training_set_batches": "1",
                                                             "job_name": "train-1"}, {})
 

@@ -11,13 +11,17 @@ from shared.domain.event_parsing import parse_json_object, parse_mlflow_webhook,
 from shared.domain.model_contract import JOB_NAME_TAG
 from shared.domain.models import ModelRegistered
 from shared.domain.signatures import verify_mlflow_signature
+from shared.ports import MLPlatform
 from shared.services.promotion import CandidatePipeline
+from shared.services.registry_truth import ReconcileReport, RegistryTruth, version_problem
 from shared.services.repositories import Page, Repositories
 from shared.services.training import TrainingService
 
 log = logging.getLogger(__name__)
 
 RECORDED, DUPLICATE, IGNORED, MALFORMED = "recorded", "duplicate", "ignored", "malformed"
+REJECTED = "rejected"  # the registry did not confirm the version: recorded with the reason
+RECONCILE_BATCH = 50  # versions one reconciliation acts on; the rest wait for the next run
 
 
 @dataclass(frozen=True)
@@ -35,8 +39,9 @@ class ModelEvents:
     """Records each registered version of the configured model once, whatever the delivery path."""
 
     def __init__(self, repos: Repositories, training: TrainingService, pipeline: CandidatePipeline, model_name: str,
-                 webhook_secret: str, max_age_seconds: int, clock):
+                 webhook_secret: str, max_age_seconds: int, clock, platform: MLPlatform):
         self.repos = repos
+        self.registry = RegistryTruth(repos, platform, model_name)  # the truth every event is checked against
         self.training = training
         self.pipeline = pipeline  # takes each recorded version on towards production
         self.clock = clock
@@ -69,17 +74,58 @@ class ModelEvents:
         return self.record_registered(parsed)
 
     def record_registered(self, event: ModelRegistered) -> EventOutcome:
+        """Act on a registered version once the registry confirms it; otherwise keep the event as
+        rejected, with the reason, and change nothing else (no ordering, no candidate)."""
         if event.model_name != self.model_name:
-            log.info("model %s v%s registered; ignored (this service handles %s)", event.model_name, event.version, self.model_name)
+            log.info("model %s v%s registered; ignored (this service handles %s)", event.model_name, event.version[:40], self.model_name)
             return EventOutcome(IGNORED, f"model {event.model_name!r} is not {self.model_name!r}", event.model_name, event.version)
-        outcome = RECORDED if self.repos.model_events.add(event, iso(self.clock())) else DUPLICATE
+        received_at = self.clock()
+        problem = version_problem(event.version)
+        if problem:
+            return self._reject(event, problem, received_at)
+        if self.repos.model_events.find(event.version) is None:
+            verdict = self.registry.confirm(event)
+            if verdict.event is None:
+                return self._reject(event, verdict.reason, received_at)
+            event = verdict.event
+        return self._start(event, received_at)
+
+    def _start(self, event: ModelRegistered, received_at) -> EventOutcome:
+        # The pipeline first, the record after: a recorded version has had its pipeline started
+        # (a crash in between leaves no record, so the next delivery or reconciliation redoes it,
+        # and the pipeline's own record makes a repeat a no-op).
+        candidate = self.pipeline.handle_registered(event)
+        outcome = RECORDED if self.repos.model_events.add(event, iso(received_at)) else DUPLICATE
         if outcome == RECORDED:
             self._link_job(event)
             log.info("model %s v%s registered (via %s)", event.model_name, event.version, event.source)
-        # Also on a duplicate: the pipeline's own record makes this a no-op when it already ran,
-        # and resumes it when a crash came between recording the event and starting it.
-        candidate = self.pipeline.handle_registered(event)
         return EventOutcome(outcome, f"candidate {candidate.status}", event.model_name, event.version)
+
+    def _reject(self, event: ModelRegistered, reason: str, received_at) -> EventOutcome:
+        if self.repos.rejected_models.add(event, reason, received_at):
+            log.warning("model event %s v%s (via %s) rejected: %s", event.model_name, event.version[:40], event.source, reason)
+        return EventOutcome(REJECTED, reason, event.model_name, event.version[:40])
+
+    def reconcile(self) -> ReconcileReport:
+        """Start the pipeline for every registered version of the model that no event brought
+        (MLflow webhooks are fire-and-forget; Event Grid gives up after its retries), so a lost
+        event costs at most one timer period. The same checks as an event, read from the listing."""
+        listed, missing = self.registry.unrecorded()
+        report = ReconcileReport(listed=listed, left_for_next_run=max(0, len(missing) - RECONCILE_BATCH))
+        for info in missing[:RECONCILE_BATCH]:
+            verdict = self.registry.judge(info, "reconciliation", f"reconcile-{info.version}")
+            if verdict.event is None:
+                self._reject(ModelRegistered(self.model_name, str(info.version), "reconciliation",
+                                             f"reconcile-{info.version}"), verdict.reason, self.clock())
+                report.rejected.append(str(info.version))
+                continue
+            outcome = self._start(verdict.event, self.clock())
+            report.started.append(f"v{info.version}: {outcome.detail}")
+        return report
+
+    def list_rejected(self, limit: int = 100, continuation: str | None = None) -> Page[dict]:
+        """Model events the registry did not confirm, with the reason, newest first."""
+        return self.repos.rejected_models.newest(limit, continuation)
 
     def _link_job(self, event: ModelRegistered) -> None:
         job_name = event.tags.get(JOB_NAME_TAG)

@@ -191,6 +191,10 @@ SETTINGS: tuple[Setting, ...] = (
                 required=ALWAYS, sample="0 0 3 * * 0", bicep="0 0 3 * * 0"),
         Setting("DRIFT_CHECK_SCHEDULE", None, NCRONTAB, "",
                 "NCRONTAB of the drift_check timer", required=ALWAYS, sample="0 0 * * * *", bicep="0 0 * * * *"),
+        Setting("REGISTRY_RECONCILE_SCHEDULE", None, NCRONTAB, "",
+                "NCRONTAB of the reconcile_registry timer: the registry's versions of MODEL_NAME that no event "
+                "brought start their pipeline (a lost event costs at most one period)",
+                required=ALWAYS, sample="0 */5 * * * *", bicep="0 */5 * * * *"),
         Setting("AzureWebJobsStorage__blobServiceUri", None, URL, "",
                 "identity-based host storage: the blob endpoint", sample=None, bicep=DEPLOYMENT),
         Setting("AzureWebJobsStorage__queueServiceUri", None, URL, "",

@@ -126,6 +126,15 @@ class AzureMLPlatform:
             model = self._ml.models.get(name=name, version=str(version))
         return _model_info(model)
 
+    def list_model_versions(self, name: str) -> list[ModelVersionInfo]:
+        """Every version of the model in the workspace registry (Model Versions - List, each
+        `nextLink` followed by the SDK's pager); none when the model is not registered."""
+        try:
+            with azure_step(f"list the versions of model {name} in Azure ML"):
+                return [_model_info(model) for model in self._ml.models.list(name=name)]
+        except NotFound:
+            return []
+
     # ------------------------------------------ evaluation (MLflow, workspace tracking)
 
     def tracking_uri(self) -> str:

@@ -5,8 +5,9 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from typing import Iterator
 
-from shared.domain.errors import NotFound, PlatformError
+from shared.domain.errors import InvalidInput, NotFound, PlatformError
 
 
 class MlflowRest:
@@ -42,6 +43,19 @@ class MlflowRest:
 
     def run(self, run_id: str) -> dict:
         return self.get("runs/get", run_id=run_id)["run"]
+
+    def search_model_versions(self, name: str, page_size: int = 1000) -> Iterator[dict]:
+        """Every version of one registered model, following `next_page_token` to the end."""
+        if "'" in name or "\\" in name:
+            raise InvalidInput(f"model name {name[:80]!r} cannot be put in an MLflow search filter")
+        token = None
+        while True:
+            params = {"filter": f"name='{name}'", "max_results": page_size, **({"page_token": token} if token else {})}
+            page = self.get("model-versions/search", **params)
+            yield from page.get("model_versions", [])
+            token = page.get("next_page_token")
+            if not token:
+                return
 
 
 def _error_code(error: urllib.error.HTTPError) -> str:

@@ -7,7 +7,9 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import Iterator
 
 from emulator_formats import job_folder
 from shared.adapters.local_ml.mlflow_rest import MlflowRest
@@ -87,14 +89,16 @@ class LocalMLPlatform:
         )
 
     def get_model_version(self, name: str, version: str) -> ModelVersionInfo:
-        model_version = self.mlflow.model_version(name, version)
-        tags = {t["key"]: t["value"] for t in model_version.get("tags", [])}
-        run_id = model_version.get("run_id") or None
+        info = _version_info(self.mlflow.model_version(name, version))
         metrics = {}
-        if run_id:
-            run = self.mlflow.run(run_id)
+        if info.run_id:
+            run = self.mlflow.run(info.run_id)
             metrics = {m["key"]: m["value"] for m in run.get("data", {}).get("metrics", [])}
-        return ModelVersionInfo(name, str(model_version["version"]), run_id, model_version.get("source", ""), tags, metrics)
+        return replace(info, metrics=metrics)
+
+    def list_model_versions(self, name: str) -> Iterator[ModelVersionInfo]:
+        """The registry's versions of the model (MLflow's model-versions/search), without run metrics."""
+        return (_version_info(found) for found in self.mlflow.search_model_versions(name))
 
     def evaluate_models(self, model_name: str, versions: list[str], data_from_version: str) -> dict[str, dict]:
         from shared.adapters.mlflow_models import evaluate_models
@@ -131,6 +135,13 @@ class LocalMLPlatform:
             if key in TRAINING_FLAGS:
                 command += [TRAINING_FLAGS[key], str(value)]
         return command
+
+
+def _version_info(model_version: dict) -> ModelVersionInfo:
+    """An MLflow ModelVersion (REST JSON) → ours; tags come as a list of {key, value}."""
+    tags = {t["key"]: t["value"] for t in model_version.get("tags", [])}
+    return ModelVersionInfo(model_version["name"], str(model_version["version"]), model_version.get("run_id") or None,
+                            model_version.get("source", ""), tags, {})
 
 
 def _write_training_set(job_dir: Path, request: TrainingJobRequest) -> None:

@@ -17,6 +17,7 @@ from shared.services.repositories.jobs import JobRepository, TrainingRequests
 from shared.services.repositories.models import MalformedEvents, ModelEventRepository
 from shared.services.repositories.monitoring import DriftCheckRepository, PerformanceRepository, RetrainingLog
 from shared.services.repositories.paging import Page
+from shared.services.repositories.rejected_models import RejectedModelEvents
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Repositories:
     training_requests: TrainingRequests
     model_events: ModelEventRepository
     malformed_events: MalformedEvents
+    rejected_models: RejectedModelEvents
     candidates: CandidateRepository
     production: ProductionRepository
     approvals: ApprovalRepository
@@ -39,7 +41,8 @@ class Repositories:
         return cls(
             batches=BatchRepository(store), accepted=AcceptedData(store), jobs=JobRepository(store),
             training_requests=TrainingRequests(store), model_events=ModelEventRepository(store, model_name),
-            malformed_events=MalformedEvents(store), candidates=CandidateRepository(store, model_name),
+            malformed_events=MalformedEvents(store), rejected_models=RejectedModelEvents(store, model_name),
+            candidates=CandidateRepository(store, model_name),
             production=ProductionRepository(store, model_name, clock), approvals=ApprovalRepository(store),
             drift_checks=DriftCheckRepository(store), performance=PerformanceRepository(store),
             retraining=RetrainingLog(store),

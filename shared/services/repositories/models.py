@@ -6,7 +6,7 @@ import json
 
 from shared.domain.models import ModelRegistered
 from shared.ports import DocumentExists, DocumentStore
-from shared.services.repositories.candidates import newest_version_first
+from shared.services.repositories.candidates import MAX_VERSION, newest_version_first
 from shared.services.repositories.paging import Page, scan
 
 
@@ -32,6 +32,16 @@ class ModelEventRepository:
     def find(self, version: str) -> dict | None:
         stored = self.store.get(self._key(version))
         return stored.doc if stored else None
+
+    def recorded_versions(self) -> set[str]:
+        """Every version with a record, from a name-only listing (no document is read)."""
+        found, continuation = set(), None
+        while True:
+            page = self.store.list_keys(self._prefix, 5000, continuation)
+            found.update(str(MAX_VERSION - int(key[len(self._prefix):])) for key in page.keys)
+            if not page.continuation:
+                return found
+            continuation = page.continuation
 
     def newest(self, limit: int, continuation: str | None = None) -> Page[dict]:
         def load(key: str) -> dict | None:
