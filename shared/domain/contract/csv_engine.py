@@ -9,6 +9,10 @@ The jobs: `decoding` turns bytes into text of complete lines, `header` checks th
 `rows` cuts the lines into column batches, `columns` checks each column's cells and
 `row_problems` groups what it finds. Problems of the same kind in the same column are
 grouped into one `Problem` entry; `problem_count` counts every single occurrence.
+
+An optional `observer` (the drift package's FileProfiler) sees the same pass: the checker of
+contract column i hands `observer.sink_for(i)` its checked values, and each batch of rows
+goes to `observer.rows(columns, positions)`. Its result is only meaningful for an accepted file.
 """
 from __future__ import annotations
 
@@ -33,21 +37,24 @@ def validate_csv(
     chunks: Iterable[bytes],
     contract: DataContract = DIABETES_CONTRACT,
     declared_size: int | None = None,
+    observer=None,
 ) -> ValidationReport:
     """Validate a CSV file given as byte chunks against `contract`, streaming.
 
     `declared_size` (the blob's size, when known) is checked before reading anything, and
-    against the bytes read at the end.
+    against the bytes read at the end. `observer`: see the module docstring.
     """
-    return _Validation(contract).run(chunks, declared_size)
+    return _Validation(contract, observer).run(chunks, declared_size)
 
 
 class _Validation:
-    def __init__(self, contract: DataContract):
+    def __init__(self, contract: DataContract, observer=None):
         self.contract = contract
+        self.observer = observer
         self.decoder = LineDecoder(contract.max_bytes, contract.max_line_bytes, self._next_row)
         self.row_problems = RowProblems(contract.columns)
-        self.checks = [ColumnCheck(rule, i, self.row_problems) for i, rule in enumerate(contract.columns)]
+        self.checks = [ColumnCheck(rule, i, self.row_problems, observer.sink_for(i) if observer else None)
+                       for i, rule in enumerate(contract.columns)]
         self.splitter: RowSplitter | None = None  # made once the header is read
         self.file_problems: list[Problem] = []  # fatal, stop reading
         self.header_problems: list[Problem] = []
@@ -146,6 +153,8 @@ class _Validation:
         columns = batch.columns
         for check, position in zip(self.checks, self.positions):
             check.check(columns[position], batch)
+        if self.observer is not None:
+            self.observer.rows(columns, self.positions)
 
     def _report(self, stopped: bool) -> ValidationReport:
         c = self.contract

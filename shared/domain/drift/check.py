@@ -2,9 +2,14 @@
 
 Verdict rules, in order: an empty window is "insufficient_data"; a required feature with
 no usable value makes it "data_quality"; a window under `min_window_rows` is
-"insufficient_data" (the service pools such windows); it is "drift" when at least
-`drifted_share` of the features (and at least one) drifted, else "no_drift". Every other
-data-quality signal is listed in `problems` beside the verdict.
+"insufficient_data" (the service pools such windows); it is "drift" when at least one
+feature drifted (and at least `drifted_share` of them, when set), else "no_drift". Every
+other data-quality signal is listed in `problems` beside the verdict.
+
+The false-alarm rate is split across the features and their tests (Bonferroni): with F
+features, t tests per feature and `votes_needed` v, each test runs at rate*v/(F*t). A feature
+needs v votes, and P(at least v of t tests fire) <= t*(rate*v/(F*t))/v = rate/F, so an
+undrifted window is called "drift" with probability at most `false_alarm_rate`.
 """
 from __future__ import annotations
 
@@ -27,15 +32,16 @@ def check_drift(baseline: Baseline, window: WindowAccumulator, policy: DriftPoli
     unusable: list[str] = []
     drifted: list[str] = []
     rows = window.rows
+    per_feature = policy.false_alarm_rate / max(len(baseline.features), 1)
 
     for name, feature in baseline.features.items():
         tally = window.tally(name)
         if isinstance(feature, NumericBaseline):
             signals = numeric_quality(name, feature, tally, rows, policy)
-            stats = compare_numeric(feature, tally, policy)
+            stats = compare_numeric(feature, tally, policy, per_feature * policy.votes_needed / 3)
         else:
             signals = categorical_quality(name, feature, tally, rows, policy)
-            stats = compare_categorical(feature, tally, policy)
+            stats = compare_categorical(feature, tally, policy, per_feature * min(policy.votes_needed, 2) / 2)
         mismatch = window.length_mismatches.get(name, 0)
         if mismatch:
             signals["problems"].insert(0, f"column {name!r}: {mismatch} rows had no value (column shorter than the chunk)")
@@ -80,8 +86,10 @@ def _verdict(rows: int, unusable: list[str], drifted: list[str], share: float, f
         return "data_quality", "no usable values for required feature(s) " + ", ".join(repr(n) for n in unusable)
     if rows < policy.min_window_rows:
         return "insufficient_data", f"{rows} rows, fewer than the minimum window of {policy.min_window_rows}"
-    if drifted and share >= policy.drifted_share - 1e-12:
-        return "drift", (f"{len(drifted)} of {feature_count} features drifted ({share:.0%} >= "
-                         f"{policy.drifted_share:.0%}): " + ", ".join(drifted))
-    return "no_drift", (f"{len(drifted)} of {feature_count} features drifted ({share:.0%} < "
-                        f"{policy.drifted_share:.0%})" + (": " + ", ".join(drifted) if drifted else ""))
+    needed = policy.drifted_share
+    rule = (f"at the false-alarm rate {policy.false_alarm_rate:g}" if needed is None
+            else f"{share:.0%} vs {needed:.0%} needed")
+    if drifted and (needed is None or share >= needed - 1e-12):
+        return "drift", f"{len(drifted)} of {feature_count} features drifted ({rule}): " + ", ".join(drifted)
+    return "no_drift", (f"{len(drifted)} of {feature_count} features drifted ({rule})"
+                        + (": " + ", ".join(drifted) if drifted else ""))

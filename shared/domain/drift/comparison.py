@@ -3,7 +3,9 @@
 Numeric features: PSI and Jensen-Shannon over the coarse quantile bins, KS over the fine
 grid (exact for integer features, whose grid has a cell per integer). Categorical
 features: PSI and Jensen-Shannon over the baseline's categories plus one bucket for the
-others; no KS, so at most two statistics can vote.
+others; no KS, so at most two statistics can vote. A statistic votes when it exceeds both
+its critical value at the per-test rate `alpha` (significance.py) and its minimum effect size
+(the policy's threshold); the stats record both as `thresholds`.
 """
 from __future__ import annotations
 
@@ -11,11 +13,13 @@ from typing import Any
 
 from shared.domain.drift.baseline import CategoricalBaseline, NumericBaseline
 from shared.domain.drift.policy import DriftPolicy
+from shared.domain.drift.significance import histogram_critical, ks_critical, ks_p_value
 from shared.domain.drift.statistics import ks_of_arrays, psi_and_js_of_arrays
 from shared.domain.drift.tallies import CategoricalTally, NumericTally
 
 
-def compare_numeric(feature: NumericBaseline, tally: NumericTally, policy: DriftPolicy) -> dict[str, Any]:
+def compare_numeric(feature: NumericBaseline, tally: NumericTally, policy: DriftPolicy,
+                    alpha: float) -> dict[str, Any]:
     """Reference and current coarse histograms, PSI / KS / JS, votes and whether the feature drifted."""
     import numpy as np
 
@@ -46,13 +50,20 @@ def compare_numeric(feature: NumericBaseline, tally: NumericTally, policy: Drift
     if valid:
         psi_value, js_value = psi_and_js_of_arrays(reference_coarse, current_coarse)
         ks_value = ks_of_arrays(reference_fine, current_fine)
-        votes = (int(psi_value > policy.psi_threshold) + int(ks_value > policy.ks_threshold)
-                 + int(js_value > policy.js_threshold))
-        stats.update(psi=psi_value, ks=ks_value, js=js_value, votes=votes, drifted=votes >= policy.votes_needed)
+        n, m = int(reference_fine.sum()), int(round(current_fine.sum()))
+        psi_critical, js_critical = histogram_critical(reference_coarse, n, m, alpha)
+        thresholds = {"psi": max(psi_critical, policy.psi_threshold),
+                      "ks": max(ks_critical(n, m, alpha), policy.ks_threshold),
+                      "js": max(js_critical, policy.js_threshold)}
+        votes = (int(psi_value > thresholds["psi"]) + int(ks_value > thresholds["ks"])
+                 + int(js_value > thresholds["js"]))
+        stats.update(psi=psi_value, ks=ks_value, js=js_value, votes=votes, drifted=votes >= policy.votes_needed,
+                     thresholds=thresholds, ks_p_value=ks_p_value(ks_value, n, m), alpha=alpha)
     return stats
 
 
-def compare_categorical(feature: CategoricalBaseline, tally: CategoricalTally, policy: DriftPolicy) -> dict[str, Any]:
+def compare_categorical(feature: CategoricalBaseline, tally: CategoricalTally, policy: DriftPolicy,
+                        alpha: float) -> dict[str, Any]:
     """Reference and current category counts, PSI / JS, votes and whether the feature drifted."""
     import numpy as np
 
@@ -72,6 +83,9 @@ def compare_categorical(feature: CategoricalBaseline, tally: CategoricalTally, p
     }
     if valid:
         psi_value, js_value = psi_and_js_of_arrays(reference, current)
-        votes = int(psi_value > policy.psi_threshold) + int(js_value > policy.js_threshold)
-        stats.update(psi=psi_value, js=js_value, votes=votes, drifted=votes >= min(policy.votes_needed, 2))
+        psi_critical, js_critical = histogram_critical(reference, int(reference.sum()), valid, alpha)
+        thresholds = {"psi": max(psi_critical, policy.psi_threshold), "js": max(js_critical, policy.js_threshold)}
+        votes = int(psi_value > thresholds["psi"]) + int(js_value > thresholds["js"])
+        stats.update(psi=psi_value, js=js_value, votes=votes, drifted=votes >= min(policy.votes_needed, 2),
+                     thresholds=thresholds, alpha=alpha)
     return stats

@@ -7,7 +7,7 @@ exact, and chunking does not change the sample (the key stream is the same).
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 
 class RowSample:
@@ -25,6 +25,22 @@ class RowSample:
 
     def add(self, clean: dict[str, Any], n: int) -> None:
         """Offer one chunk's `n` rows (cleaned column values; a column may be shorter or absent)."""
+
+        def pick(chosen):
+            new_rows = {}
+            for name in self._rows:
+                taken = self._empty(name, chosen.size)
+                column = clean.get(name)
+                if column is not None:
+                    inside = chosen < len(column)
+                    taken[inside] = column[chosen[inside]]
+                new_rows[name] = taken
+            return new_rows
+
+        self.offer(n, pick)
+
+    def offer(self, n: int, pick: Callable[[Any], dict[str, Any]]) -> None:
+        """Offer `n` rows; `pick(indices)` gives the values of the chosen rows by column (only they are read)."""
         import numpy as np
 
         if not self.size:
@@ -36,14 +52,8 @@ class RowSample:
                 return
         else:
             chosen = np.arange(n)
-        new_rows = {}
-        for name in self._rows:
-            taken = self._empty(name, chosen.size)
-            column = clean.get(name)
-            if column is not None:
-                inside = chosen < len(column)
-                taken[inside] = column[chosen[inside]]
-            new_rows[name] = taken
+        picked = pick(chosen)
+        new_rows = {name: picked[name] if name in picked else self._empty(name, chosen.size) for name in self._rows}
         self._keep_smallest(np.concatenate([self._keys, keys[chosen]]),
                             {name: np.concatenate([self._rows[name], new_rows[name]]) for name in self._rows})
 
@@ -56,6 +66,15 @@ class RowSample:
             self.size = size
             self._keep_smallest(np.concatenate([self._keys, other._keys]),
                                 {name: np.concatenate([self._rows[name], other._rows[name]]) for name in self._rows})
+
+    def state(self) -> tuple[Any, dict[str, Any]]:
+        """The keys and the kept rows by column (for storing the sample)."""
+        return self._keys, self._rows
+
+    def restore(self, keys, rows: dict[str, Any]) -> None:
+        """Take over stored keys and rows (columns this sample does not know are left out, missing ones empty)."""
+        self._keys = keys
+        self._rows = {name: rows[name] if name in rows else self._empty(name, keys.size) for name in self._rows}
 
     def rows(self) -> dict[str, list]:
         """The sampled rows by column, in key order (None for empty values)."""

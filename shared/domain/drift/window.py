@@ -69,6 +69,17 @@ class WindowAccumulator:
             clean[name] = self.tally(name).add(array, n)
         self._row_sample.add(clean, n)
 
+    def count_rows(self, n: int, pick) -> None:
+        """Count one chunk of `n` rows whose features were tallied directly; `pick(indices)` gives the
+        sampled rows' values by column (used by the validation pass, which tallies from the cells)."""
+        self.rows += n
+        self.chunks += 1
+        self._row_sample.offer(n, pick)
+
+    @property
+    def row_sample(self) -> RowSample:
+        return self._row_sample
+
     def merge(self, other: "WindowAccumulator") -> None:
         """Pool `other` (a window against the same baseline) into this one."""
         if set(other.baseline.features) != set(self.baseline.features):
