@@ -9,7 +9,7 @@ from typing import Any, Callable
 import azure.functions as func
 
 from . import auth, eventgrid
-from .functions import BLOB, EVENT_GRID, TIMER, FunctionInfo
+from .functions import BLOB, EVENT_GRID, QUEUE, TIMER, FunctionInfo
 from .http_server import Request, Response
 from .registry import HOST_API_REASON, FunctionRegistry, http_methods
 
@@ -100,7 +100,7 @@ class Dispatcher:
         fn = self.registry.find(name)
         if fn is None:
             return Response.json(404)
-        if fn.trigger_type not in (TIMER, EVENT_GRID, BLOB):
+        if fn.trigger_type not in (TIMER, EVENT_GRID, BLOB, QUEUE):
             return Response.json(400, {"error": f"cannot run a {fn.trigger_type} function by hand"})
         text = _admin_input(request.body)
         if text is None:

@@ -15,6 +15,7 @@ from typing import Any, Callable
 log = logging.getLogger("devhost")
 
 HTTP, EVENT_GRID, TIMER, BLOB = "httpTrigger", "eventGridTrigger", "timerTrigger", "blobTrigger"
+QUEUE = "queueTrigger"
 
 
 @dataclass

@@ -6,15 +6,17 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from . import ncrontab
 from .dispatcher import Dispatcher
-from .functions import BLOB, HTTP, TIMER, index_functions, load_app
+from .functions import BLOB, HTTP, QUEUE, TIMER, index_functions, load_app
 from .http_server import MAX_BODY_BYTES, make_server
 from .manual_runs import ManualRuns
 from .registry import FunctionRegistry, http_methods
+from .queue_options import QueueOptions
 from .settings import apply_settings, load_host_json, load_local_settings, nested, resolve
+from .singleton import BLOB_SCAN_LOCK, SingletonOptions, instance_lease_id, timer_lock_id
 
 log = logging.getLogger("devhost")
 
@@ -37,6 +39,7 @@ class FunctionsHost:
         blob_poll_interval: float | None = None,
         blob_workers: int | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
+        queue_message_visibility: int | None = None,
     ):
         self.app_dir = Path(app_dir).resolve()
         self.port = port
@@ -45,13 +48,16 @@ class FunctionsHost:
         self._blob_poll_interval = blob_poll_interval
         self._blob_workers = blob_workers
         self.max_body_bytes = max_body_bytes
+        self._queue_message_visibility = queue_message_visibility
         self.registry = FunctionRegistry([])  # the app's functions, once started
         self.host_id = ""
         self._saved_env: dict[str, str | None] = {}
         self._server = None
         self._server_thread: threading.Thread | None = None
-        self._timers: list = []
+        self.timers: list = []
         self._poller = None
+        self.queue_listeners: list = []
+        self._lease_id = ""
         self._manual_runs: ManualRuns | None = None
         self._started = False
 
@@ -81,8 +87,11 @@ class FunctionsHost:
             self._server_thread.start()
             self._started = True
             self._log_functions()
-            self._start_timers()
-            self._start_blob_poller(host_json)
+            self._lease_id = instance_lease_id(str(self.app_dir), self.port)
+            singleton = SingletonOptions.from_host_json(host_json)
+            self._start_timers(singleton)
+            self._start_blob_poller(host_json, singleton)
+            self._start_queue_listeners(host_json)
         except BaseException:
             self.stop()
             raise
@@ -95,12 +104,15 @@ class FunctionsHost:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-        for timer in self._timers:
+        for timer in self.timers:
             timer.stop()
-        self._timers = []
+        self.timers = []
         if self._poller is not None:
             self._poller.stop()
             self._poller = None
+        for listener in self.queue_listeners:
+            listener.stop()
+        self.queue_listeners = []
         if self._manual_runs is not None:
             self._manual_runs.join(10)
             self._manual_runs = None
@@ -131,7 +143,17 @@ class FunctionsHost:
                 os.environ[key] = value
         self._saved_env = {}
 
-    def _start_timers(self) -> None:
+    def _once_per_app(self, lock_id: str, make_listener: Callable[[], Any], options: SingletonOptions) -> Any:
+        """The listener behind a singleton lock on AzureWebJobsStorage (none set: this host runs it alone)."""
+        connection = os.environ.get("AzureWebJobsStorage")
+        if not connection:
+            return make_listener()
+        from .singleton import ListenerLock, SingletonListener
+
+        lock = ListenerLock(connection, self.host_id, lock_id, self._lease_id, options.listener_lock_period)
+        return SingletonListener(lock, make_listener, options)
+
+    def _start_timers(self, singleton: SingletonOptions) -> None:
         from .timers import TimerRunner
 
         for fn in self.registry.enabled(TIMER):
@@ -140,11 +162,13 @@ class FunctionsHost:
             except (KeyError, ValueError) as error:
                 log.error("Timer 'Functions.%s' disabled: %s", fn.name, error)
                 continue
-            timer = TimerRunner(fn, schedule, self.registry.run)
-            self._timers.append(timer)
+            timer = self._once_per_app(
+                timer_lock_id(fn.name), lambda fn=fn, schedule=schedule: TimerRunner(fn, schedule, self.registry.run),
+                singleton)
+            self.timers.append(timer)
             timer.start()
 
-    def _start_blob_poller(self, host_json: Mapping[str, Any]) -> None:
+    def _start_blob_poller(self, host_json: Mapping[str, Any], singleton: SingletonOptions) -> None:
         blob_functions = self.registry.enabled(BLOB)
         if not blob_functions:
             return
@@ -154,8 +178,26 @@ class FunctionsHost:
         workers = self._blob_workers or int(os.environ.get("DEVHOST_BLOB_WORKERS", "4"))
         threshold = int(nested(host_json, "extensions", "blobs", "poisonBlobThreshold",
                                default=DEFAULT_POISON_THRESHOLD))
-        self._poller = BlobPoller(blob_functions, self.host_id, self.registry.run, interval, workers, threshold)
+        self._poller = self._once_per_app(BLOB_SCAN_LOCK, lambda: BlobPoller(
+            blob_functions, self.host_id, self.registry.run, interval, workers, threshold), singleton)
         self._poller.start()
+
+    def _start_queue_listeners(self, host_json: Mapping[str, Any]) -> None:
+        queue_functions = self.registry.enabled(QUEUE)
+        if not queue_functions:
+            return
+        from .queue_listener import QueueListener
+
+        visibility = self._queue_message_visibility or int(os.environ.get("DEVHOST_QUEUE_VISIBILITY_SECONDS", "0"))
+        options = QueueOptions.from_host_json(host_json, visibility or None)
+        for fn in queue_functions:
+            try:
+                listener = QueueListener(fn, options, self.registry.run)
+            except (KeyError, ValueError) as error:
+                log.error("Queue trigger 'Functions.%s' disabled: %s", fn.name, error)
+                continue
+            self.queue_listeners.append(listener)
+            listener.start()
 
     def _log_functions(self) -> None:
         log.info("Functions:")

@@ -6,7 +6,7 @@ import logging
 import threading
 from typing import Any, Callable
 
-from .functions import BLOB, EVENT_GRID, TIMER, FunctionInfo, Invocation
+from .functions import BLOB, EVENT_GRID, QUEUE, TIMER, FunctionInfo, Invocation
 from .registry import HOST_API_REASON
 from .settings import storage_connection_string
 
@@ -17,7 +17,8 @@ class ManualRuns:
     """Starts admin-API runs with ``run`` and lets the host wait for them when it stops.
 
     The input is the admin API's ``input`` text: ignored for a timer, the event JSON for
-    Event Grid, ``container/blob`` for a blob function (no receipt is written for it).
+    Event Grid, ``container/blob`` for a blob function (no receipt is written for it), the
+    message body for a queue function (run directly, not through its queue).
     """
 
     def __init__(self, run: Callable[[FunctionInfo, Any, str], Invocation]):
@@ -50,6 +51,12 @@ class ManualRuns:
                 self._run(fn, eventgrid.to_trigger_value(json.loads(text), fn.trigger_annotation), HOST_API_REASON)
             elif fn.trigger_type == BLOB:
                 self._run(fn, _blob_stream(fn, text), HOST_API_REASON)
+            elif fn.trigger_type == QUEUE:
+                import uuid
+
+                from azure.functions.queue import QueueMessage
+
+                self._run(fn, QueueMessage(id=str(uuid.uuid4()), body=text, dequeue_count=1), HOST_API_REASON)
         except Exception:  # noqa: BLE001 - e.g. the named blob does not exist
             log.exception("Manual run of 'Functions.%s' could not start", fn.name)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .functions import BLOB, HTTP, TIMER, FunctionInfo, Invocation, invoke
+from .functions import BLOB, HTTP, QUEUE, TIMER, FunctionInfo, Invocation, invoke
 from .routes import RouteTemplate
 from .settings import resolve
 
@@ -61,6 +61,8 @@ class FunctionRegistry:
             info["schedule"] = fn.trigger.schedule
         elif fn.trigger_type == BLOB:
             info["path"] = fn.trigger.path
+        elif fn.trigger_type == QUEUE:
+            info["queueName"] = fn.trigger.queue_name
         return info
 
     def run(self, fn: FunctionInfo, trigger_value: Any, reason: str) -> Invocation:

@@ -82,3 +82,16 @@ def storage_connection_string(connection: str | None, environ: Mapping[str, str]
 
 def is_truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes")
+
+
+def timespan_seconds(value: Any, name: str) -> float:
+    """A host.json TimeSpan (``"[d.]hh:mm:ss[.fff]"``) in seconds; a bare number is milliseconds (v1 style)."""
+    if isinstance(value, bool):
+        raise ValueError(f"host.json {name}: expected a TimeSpan like '00:00:30', got {value!r}")
+    if isinstance(value, (int, float)):
+        return float(value) / 1000.0
+    match = re.fullmatch(r"(?:(\d+)\.)?(\d{1,2}):(\d{1,2}):(\d{1,2}(?:\.\d+)?)", str(value).strip())
+    if not match:
+        raise ValueError(f"host.json {name}: expected a TimeSpan like '00:00:30', got {value!r}")
+    days, hours, minutes, seconds = match.groups()
+    return ((int(days or 0) * 24 + int(hours)) * 60 + int(minutes)) * 60 + float(seconds)

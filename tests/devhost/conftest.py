@@ -16,8 +16,10 @@ FUNCTION_KEY = "test-function-key"
 MASTER_KEY = "test-master-key"
 
 
-def sample_env(record_file: Path, storage: str, container: str, schedule: str = "0 0 0 1 1 *") -> dict[str, str]:
+def sample_env(record_file: Path, storage: str, container: str, schedule: str = "0 0 0 1 1 *",
+               queue: str | None = None) -> dict[str, str]:
     return {
+        "SAMPLE_QUEUE": queue or f"q{uuid.uuid4().hex[:12]}",
         "LOCAL_HOST_FUNCTION_KEY": FUNCTION_KEY,
         "LOCAL_HOST_MASTER_KEY": MASTER_KEY,
         "SAMPLE_RECORD_FILE": str(record_file),

@@ -5,6 +5,7 @@ Each non-HTTP function appends a JSON line to the file named by SAMPLE_RECORD_FI
 import json
 import logging
 import os
+import time
 
 import azure.functions as func
 
@@ -61,7 +62,7 @@ def on_event(event: func.EventGridEvent) -> None:
 
 @app.timer_trigger(schedule="%SAMPLE_TIMER_SCHEDULE%", arg_name="timer", run_on_startup=False)
 def tick(timer: func.TimerRequest) -> None:
-    record("timer", past_due=timer.past_due)
+    record("timer", past_due=timer.past_due, at=time.time())
 
 
 @app.blob_trigger(arg_name="blob", path="%SAMPLE_CONTAINER%/incoming/{name}",
@@ -73,3 +74,19 @@ def on_blob(blob: func.InputStream) -> None:
            is_stream=isinstance(blob, func.InputStream), etag=(blob.blob_properties or {}).get("ETag"))
     if content.startswith(b"fail"):
         raise RuntimeError("bad blob")
+
+
+@app.queue_trigger(arg_name="msg", queue_name="%SAMPLE_QUEUE%", connection="AzureWebJobsStorage")
+def on_message(msg: func.QueueMessage) -> None:
+    """Records each delivery; a body 'fail…' raises, 'sleep:<s>…' runs that long first."""
+    body = msg.get_body().decode("utf-8", "replace")
+    record("queue", id=msg.id, body=body, dequeue_count=msg.dequeue_count, pop_receipt=bool(msg.pop_receipt),
+           inserted=msg.insertion_time.isoformat() if msg.insertion_time else None,
+           expires=msg.expiration_time.isoformat() if msg.expiration_time else None,
+           next_visible=msg.time_next_visible.isoformat() if msg.time_next_visible else None,
+           is_queue_message=isinstance(msg, func.QueueMessage), at=time.time())
+    if body.startswith("sleep:"):
+        time.sleep(float(body[len("sleep:"):].split()[0]))
+        record("queue-done", id=msg.id, body=body)
+    if body.startswith("fail"):
+        raise RuntimeError("asked to fail")
