@@ -125,6 +125,7 @@ class FakeArm(HttpTransport):
         self.jobs: dict[str, dict] = {}
         self.data: dict[tuple[str, str], dict] = {}
         self.models: dict[str, dict[str, dict]] = {}
+        self.model_page_size = 100  # versions per page of a model version listing
         self.endpoints: dict[str, dict] = {}
         self.deployments: dict[str, dict[str, dict]] = {}
         self.operations: dict[str, Operation] = {}
@@ -237,8 +238,7 @@ class FakeArm(HttpTransport):
             return self._job(request, rec, m[1])
         m = re.fullmatch(r"/models/([^/]+)/versions", sub)
         if m and method == "GET":
-            versions = self.models.get(m[1], {})
-            return FakeResponse(request, 200, {"value": [versions[v] for v in sorted(versions, key=int, reverse=True)]})
+            return self._model_versions(request, rec, m[1])
         m = re.fullmatch(r"/models/([^/]+)/versions/([^/]+)", sub)
         if m and method == "GET":
             found = self.models.get(m[1], {}).get(m[2])
@@ -262,6 +262,19 @@ class FakeArm(HttpTransport):
         if m:
             return self._deployment(request, rec, m[1], m[2])
         return FakeResponse(request, 404, arm_error("ResourceNotFound", f"no route for {method} {path}"))
+
+    def _model_versions(self, request, rec, name):
+        """Model Versions - List: a page of `value` and, while more remain, a `nextLink` that
+        repeats the query with `$skip` (the service's continuation token)."""
+        versions = self.models.get(name, {})
+        ordered = [versions[v] for v in sorted(versions, key=int, reverse=True)]
+        start = int(rec.query.get("$skip") or 0)
+        page = ordered[start:start + self.model_page_size]
+        body = {"value": page}
+        if start + self.model_page_size < len(ordered):
+            body["nextLink"] = (f"{ARM}{rec.path}?api-version={rec.api_version}"
+                                f"&$skip={start + self.model_page_size}&listViewType=ActiveOnly")
+        return FakeResponse(request, 200, body)
 
     def _data(self, request, rec, name, version):
         key = (name, version)

@@ -1,0 +1,42 @@
+"""The Azure ML adapter's registry listing against the REST shape of Model Versions - List:
+`{"value": [...], "nextLink": ...}`, every page followed."""
+from __future__ import annotations
+
+import pytest
+
+from shared.domain.errors import PlatformError
+from tests.contract.fake_arm import WS_PATH, arm_error
+
+
+def test_every_page_of_the_model_versions_is_listed_with_tags(platform, arm):
+    arm.model_page_size = 2
+    for version in range(1, 6):
+        arm.add_model_version("diabetes-classifier", str(version), job=f"train-{version}")
+
+    listed = list(platform.list_model_versions("diabetes-classifier"))
+
+    assert sorted(int(info.version) for info in listed) == [1, 2, 3, 4, 5]
+    assert all(info.name == "diabetes-classifier" for info in listed)
+    assert {info.version: info.tags["job_name"] for info in listed}["4"] == "train-4"
+    assert {info.version: info.run_id for info in listed}["3"] == "train-3"
+    pages = arm.calls("GET", "/models/diabetes-classifier/versions")
+    assert len(pages) == 3 and all(p.path == f"{WS_PATH}/models/diabetes-classifier/versions" for p in pages)
+    assert [p.query.get("$skip") for p in pages] == [None, "2", "4"]
+
+
+def test_a_model_with_no_versions_lists_nothing(platform, arm):
+    assert list(platform.list_model_versions("never-registered")) == []
+
+
+def test_a_version_that_is_not_registered_is_not_found(platform, arm):
+    from shared.domain.errors import NotFound
+
+    arm.add_model_version("diabetes-classifier", "1", job="train-1")
+    with pytest.raises(NotFound):
+        platform.get_model_version("diabetes-classifier", "50")
+
+
+def test_a_listing_failure_names_the_step(platform, arm):
+    arm.fail("GET", r"/models/diabetes-classifier/versions$", *[(500, arm_error("InternalError", "boom"))] * 4)
+    with pytest.raises(PlatformError, match="list the versions of model diabetes-classifier in Azure ML"):
+        list(platform.list_model_versions("diabetes-classifier"))
