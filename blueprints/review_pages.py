@@ -46,9 +46,17 @@ def confirmation(approval: Approval, action: str, token: str, principal: str | N
     return page(f"{action.capitalize()} {approval.model_name} v{approval.candidate_version}?", summary(approval) + form)
 
 
+IN_PROGRESS = {"approve": "approved: the health-checked promotion is under way",
+               "reject": "rejected: the staging deployment is being removed"}
+
+
 def decided(approval: Approval) -> func.HttpResponse:
-    return page(f"{approval.model_name} v{approval.candidate_version}: {approval.status}",
-                summary(approval) + f"<p>Decided by {escape(approval.decided_by or '')}.</p>")
+    """The decision as it stands; while its steps run ('deciding'), what was decided and what follows."""
+    status = IN_PROGRESS.get(approval.reason, approval.status) if approval.status == "deciding" else approval.status
+    follow = ("<p>This page does not refresh itself; the approval's status shows the outcome.</p>"
+              if approval.status == "deciding" else "")
+    return page(f"{approval.model_name} v{approval.candidate_version}: {status}",
+                summary(approval) + f"<p>Decided by {escape(approval.decided_by or '')}.</p>{follow}")
 
 
 def problem(status: int, message: str) -> func.HttpResponse:

@@ -7,6 +7,7 @@ from shared.bootstrap import Services, build_services
 from shared.settings import Settings
 from tests.fakes import (
     FakeAuditLog, FakeClock, FakeDeliveryPlatform, FakeDocumentStore, FakeFileStore, FakeNotifier, FakeOnlineEndpoints,
+    FakeStepQueue,
 )
 
 MODEL = "diabetes-classifier"
@@ -35,15 +36,18 @@ def unit_settings(**overrides: str) -> Settings:
 class FakeWorld:
     """Every port faked, the services wired as in production; tests reach the fakes and the services."""
 
-    def __init__(self, platform=None, reader=None, **env: str):
+    def __init__(self, platform=None, reader=None, inline_steps: bool = True, **env: str):
         self.clock = FakeClock(START)
         self.documents, self.files = FakeDocumentStore(), FakeFileStore()
         self.platform = platform or FakeDeliveryPlatform()
         self.notifier, self.endpoints, self.audit = FakeNotifier(), FakeOnlineEndpoints(), FakeAuditLog(self.clock)
+        self.queue = FakeStepQueue(inline=inline_steps)
         self.services: Services = build_services(
             unit_settings(**env), documents=self.documents, files=self.files, platform=self.platform,
-            notifier=self.notifier, endpoints=self.endpoints, audit=self.audit, reader=reader, clock=self.clock,
+            notifier=self.notifier, endpoints=self.endpoints, audit=self.audit, reader=reader, queue=self.queue,
+            clock=self.clock,
         )
+        self.queue.runner = self.services.steps
         self.repos = self.services.repos
 
     def __getattr__(self, name: str):

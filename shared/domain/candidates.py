@@ -11,6 +11,7 @@ from datetime import datetime
 from shared.domain.clock import iso
 from shared.domain.errors import Conflict, Forbidden
 from shared.domain.records import from_record, set_fields
+from shared.domain.steps import DONE, GATE, PROMOTE, REJECT, ROLLBACK_DEPLOY, StepState
 
 # Candidate statuses
 RECEIVED = "received"
@@ -30,10 +31,11 @@ RETRYABLE = frozenset({FAILED, SMOKE_FAILED})
 
 # Approval statuses
 PENDING = "pending"
-DECIDING = "deciding"  # claimed by one decision; no other can start
+DECIDING = "deciding"  # claimed by one decision; its steps run (promotion or teardown)
 APPROVED = "approved"
+PROMOTION_FAILED = "promotion_failed"  # approved, but the health-checked switch failed: the champion kept traffic
 APPROVAL_OPEN = frozenset({PENDING, DECIDING})
-APPROVAL_FINAL = frozenset({APPROVED, REJECTED, EXPIRED, SUPERSEDED, FAILED})
+APPROVAL_FINAL = frozenset({APPROVED, REJECTED, EXPIRED, SUPERSEDED, FAILED, PROMOTION_FAILED})
 APPROVAL_STATUSES = frozenset({PENDING}) | APPROVAL_FINAL
 LISTABLE_APPROVAL_STATUSES = APPROVAL_STATUSES | {DECIDING}
 ACTIONS = ("approve", "reject")
@@ -59,6 +61,7 @@ class Candidate:
     error: str = ""
     failed_step: str = ""
     history: list[dict] = field(default_factory=list)
+    steps: dict = field(default_factory=dict)  # StepState: the step due, its run, its message
 
     @property
     def in_progress(self) -> bool:
@@ -75,9 +78,13 @@ class Candidate:
         self.history.append({"at": iso(at), "status": status, "detail": detail[:500]})
 
     def retry(self, at: datetime) -> None:
+        """A new run of the pipeline from the gate; messages of the earlier run stop counting."""
         if self.status not in RETRYABLE:
             raise Conflict(f"candidate v{self.version} is {self.status}; only {sorted(RETRYABLE)} can be redeployed")
         self.move_to(RECEIVED, at, "redeploy requested")
+        steps = StepState.from_dict(self.steps)
+        steps.restart(GATE, iso(at))
+        self.steps = steps.to_dict()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -108,6 +115,7 @@ class Approval:
     reason: str = ""
     reminded_at: str | None = None
     used_links: list[str] = field(default_factory=list)
+    steps: dict = field(default_factory=dict)  # StepState of the claimed decision's steps
 
     @property
     def is_open(self) -> bool:
@@ -132,6 +140,7 @@ class Approval:
         self.comment, self.reason = comment[:2000], action
         if link_fingerprint:
             self.used_links.append(link_fingerprint)
+        self.steps = StepState(PROMOTE if action == "approve" else REJECT, started_at=iso(now)).to_dict()
 
     def close(self, status: str, actor: str, reason: str, via: str, now: datetime) -> bool:
         """End a pending approval without a promotion (expired, superseded); False if no longer pending."""
@@ -174,6 +183,8 @@ class Production:
     staging_version: str | None = None
     staging_deployment: str | None = None
     staging_approval: str | None = None
+    previous_kept_until: str | None = None  # the previous champion's deployment stays until then (bake period)
+    rollback: dict = field(default_factory=dict)  # the rollback under way: by, comment, deployment, steps
     updated_at: str | None = None
 
     def claim_newest(self, version: str, retry: bool) -> bool:
@@ -194,20 +205,40 @@ class Production:
         self.staging_version = self.staging_deployment = self.staging_approval = None
         return True
 
-    def promote(self, version: str, deployment: str, approval_id: str) -> None:
-        """The approved candidate becomes champion; the old champion is remembered for rollback."""
+    def promote(self, version: str, deployment: str, approval_id: str, keep_previous_until: str | None = None) -> None:
+        """The approved candidate becomes champion; the old champion is remembered for rollback
+        (and its deployment kept until `keep_previous_until`)."""
         if self.champion_version != version:
             self.previous_version, self.previous_deployment = self.champion_version, self.champion_deployment
+            self.previous_kept_until = keep_previous_until if self.previous_deployment else None
         self.champion_version, self.champion_deployment = version, deployment
         self.unstage(approval_id)
 
-    def roll_back(self, deployment: str) -> None:
+    def forget_previous_deployment(self, deployment: str) -> bool:
+        """The bake period is over and that deployment was removed: a rollback will redeploy."""
+        if self.previous_deployment != deployment:
+            return False
+        self.previous_deployment, self.previous_kept_until = None, None
+        return True
+
+    def request_rollback(self, reviewer: str, comment: str, deployment: str, at: str) -> None:
+        """Claim the rollback to the previous champion; Conflict when there is none or one runs."""
+        if not self.previous_version:
+            raise Conflict("there is no previous champion to roll back to")
+        if self.rollback and StepState.from_dict(self.rollback.get("steps")).step != DONE:
+            raise Conflict(f"a rollback requested by {self.rollback.get('by')} at {self.rollback.get('at')} is under way")
+        self.rollback = {"by": reviewer, "comment": comment[:2000], "at": at, "to_version": self.previous_version,
+                         "from_version": self.champion_version, "deployment": deployment,
+                         "steps": StepState(ROLLBACK_DEPLOY, started_at=at).to_dict()}
+
+    def roll_back(self, deployment: str, keep_previous_until: str | None = None) -> None:
         """The previous champion (now served by `deployment`) and the current one swap places."""
         if not self.previous_version:
             raise Conflict("there is no previous champion to roll back to")
         previous = self.previous_version
         self.previous_version, self.previous_deployment = self.champion_version, self.champion_deployment
         self.champion_version, self.champion_deployment = previous, deployment
+        self.previous_kept_until = keep_previous_until
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -15,6 +15,8 @@ ROUTES = {
     "review_action": "review/{id}/{action}",
     "review_details": "review/{id}",
     "approval": "approvals/{id}",
+    "production": "production",
+    "candidates": "candidates",
     "redeploy": "candidates/{name}/{version}/redeploy",
     "drift": "drift",
     "drift_report": "drift/reports/{id}",
@@ -40,6 +42,12 @@ class PublicUrls:
 
     def approval(self, approval_id: str) -> str:
         return self._url("approval", id=approval_id)
+
+    def production(self) -> str:
+        return self._url("production")
+
+    def candidates(self) -> str:
+        return self._url("candidates")
 
     def redeploy(self, model_name: str, version: str) -> str:
         return self._url("redeploy", name=model_name, version=version)

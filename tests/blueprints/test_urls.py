@@ -21,6 +21,8 @@ def test_built_urls_fill_the_templates_and_escape_their_parts():
         "review_action": urls.review_action("m-v1-ab", "approve", "t0k.en"),
         "review_details": urls.review_details("m-v1-ab", "t0k"),
         "approval": urls.approval("m-v1-ab"),
+        "production": urls.production(),
+        "candidates": urls.candidates(),
         "redeploy": urls.redeploy("diabetes-classifier", "7"),
         "drift": urls.drift(),
         "drift_report": urls.drift_report("20261202T000000-abcdef"),

@@ -455,3 +455,28 @@ def test_concurrent_traffic_updates_from_threads_and_processes_leave_a_consisten
     writes = state["revision"] - 1
     assert writes == 8 * 25, "one write per update, none lost"
     assert not list((state_dir / "storm").glob(".endpoint.json.*.tmp")), "no temporary file left behind"
+
+
+def test_begin_deployment_returns_at_once_and_polling_completes_it(endpoints, model):
+    endpoint = f"ep-{uuid.uuid4().hex[:6]}"
+    endpoints.ensure_endpoint(endpoint)
+
+    started = endpoints.begin_deployment(endpoint, "blue", model, "1")
+    again = endpoints.begin_deployment(endpoint, "blue", model, "1")
+
+    assert started.state == "Creating" and again.state == "Creating"
+    state = json.loads(endpoint_state.state_file(endpoints.state_dir, endpoint).read_text())
+    assert state["deployments"]["blue"]["pid"], "one server is starting"
+    first_pid = state["deployments"]["blue"]["pid"]
+    deadline = time.monotonic() + 120
+    info = endpoints.get_deployment(endpoint, "blue")
+    while info.state == "Creating" and time.monotonic() < deadline:
+        time.sleep(0.5)
+        info = endpoints.get_deployment(endpoint, "blue")
+    assert info.state == "Succeeded" and info.model_version == "1"
+    state = json.loads(endpoint_state.state_file(endpoints.state_dir, endpoint).read_text())
+    assert state["deployments"]["blue"]["pid"] == first_pid, "asking twice started one server"
+    assert endpoints.invoke(endpoint, scoring_body(), deployment="blue").status == 200
+    assert endpoints.get_deployment(endpoint, "green") is None
+    assert endpoints.get_deployment("no-such-endpoint", "blue") is None
+    endpoints.delete_deployment(endpoint, "blue")

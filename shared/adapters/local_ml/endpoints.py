@@ -9,24 +9,24 @@ written under locks by `endpoint_store`); `invoke` goes through it (`router_clie
 from __future__ import annotations
 
 import logging
-import subprocess
+
 from pathlib import Path
 from typing import Iterator
 
 from emulator_formats import endpoint_state
+from shared.adapters.local_ml.deployment_records import DeploymentRecords, deployment_info, starting_server
 from shared.adapters.local_ml.endpoint_store import EndpointStore
 from shared.adapters.local_ml.processes import alive, start_time
 from shared.adapters.local_ml.router_client import LocalScoringResult, RouterClient
 from shared.adapters.local_ml.scoring_servers import ScoringServers
 from shared.domain.errors import Conflict, InvalidInput, PlatformError
-from shared.domain.naming import MAX_DEPLOYMENTS, validate_deployment_name, validate_endpoint_name
+from shared.domain.naming import validate_deployment_name, validate_endpoint_name
 from shared.domain.traffic import check_split, model_ref, percent_map
 from shared.ports import DeploymentInfo, EndpointInfo
 
 log = logging.getLogger(__name__)
 
 CREATING, SUCCEEDED, FAILED, DELETING = "Creating", "Succeeded", "Failed", "Deleting"
-
 
 class LocalOnlineEndpoints:
     """Online endpoints whose deployments are local MLflow scoring servers behind the local router.
@@ -41,6 +41,7 @@ class LocalOnlineEndpoints:
         self.tracking_uri = tracking_uri
         self.servers = ScoringServers(tracking_uri)
         self._store = EndpointStore(self.state_dir)
+        self._records = DeploymentRecords(self._store, self.servers)
         self._router = RouterClient(router_url, endpoint_key)
 
     def __repr__(self) -> str:
@@ -91,26 +92,66 @@ class LocalOnlineEndpoints:
         model_name, model_version = model_ref(model_name, model_version)
         step = f"deploy {model_name} version {model_version} as {endpoint}/{deployment}"
         with self._store.deployment_lock(endpoint, deployment, wait_seconds=timeout_seconds):
-            current = self._reserve(endpoint, deployment, model_name, model_version)
+            current = self._records.reserve(endpoint, deployment, model_name, model_version)
             if current is not None:
                 return current
             process = None
             try:
                 process, port, log_path = self.servers.start(self._store.folder(endpoint), deployment,
                                                              model_name, model_version, step)
-                self._record_pending(endpoint, deployment, process, port, log_path, model_name, model_version)
+                self._records.record_pending(endpoint, deployment, process, port, log_path, model_name, model_version)
                 self.servers.wait_until_ready(process, port, log_path, timeout_seconds, step)
             except BaseException as error:  # a timeout, a crash, an interrupt: nothing half-started remains
                 if process is not None:
                     self.servers.stop(process.pid, start_time(process.pid))
-                self._record_failure(endpoint, deployment, getattr(error, "message", repr(error)))
+                self._records.record_failure(endpoint, deployment, getattr(error, "message", repr(error)))
                 raise
-            old = self._switch_to_pending(endpoint, deployment, step, process)
+            old = self._records.switch_to_pending(endpoint, deployment, step, process.pid)
             if old:
                 log.info("%s: stopping the previous server (pid %s)", step, old["pid"])
                 self.servers.stop(old["pid"], old.get("pid_start"))
             log.info("%s: ready on port %d", step, port)
             return self.get_endpoint(endpoint).deployment(deployment)
+
+    def begin_deployment(self, endpoint: str, deployment: str, model_name: str, model_version: str) -> DeploymentInfo:
+        """Start the scoring server and return at once (Creating); `get_deployment` sees it answer."""
+        endpoint = validate_endpoint_name(endpoint)
+        deployment = validate_deployment_name(deployment)
+        model_name, model_version = model_ref(model_name, model_version)
+        step = f"deploy {model_name} version {model_version} as {endpoint}/{deployment}"
+        with self._store.deployment_lock(endpoint, deployment, wait_seconds=30):
+            current = self._records.reserve(endpoint, deployment, model_name, model_version)
+            if current is not None:
+                return current
+            starting = starting_server(self._store.read(endpoint)["deployments"][deployment])
+            if starting and starting.get("model_version") == model_version and alive(starting.get("pid"),
+                                                                                    starting.get("pid_start")):
+                return DeploymentInfo(deployment, model_name, model_version, CREATING)
+            process, port, log_path = self.servers.start(self._store.folder(endpoint), deployment,
+                                                         model_name, model_version, step)
+            self._records.record_pending(endpoint, deployment, process, port, log_path, model_name, model_version)
+        return DeploymentInfo(deployment, model_name, model_version, CREATING)
+
+    def get_deployment(self, endpoint: str, deployment: str) -> DeploymentInfo | None:
+        """The deployment's state; a starting server that answers now completes it (Succeeded), one
+        that exited fails it (Failed, with its log tail)."""
+        endpoint = validate_endpoint_name(endpoint)
+        deployment = validate_deployment_name(deployment)
+        if not self._store.exists(endpoint):
+            return None
+        entry = self._store.read(endpoint)["deployments"].get(deployment)
+        starting = starting_server(entry) if entry else None
+        if starting and starting.get("pid"):
+            step = f"deploy {starting.get('model_name')} version {starting.get('model_version')} as {endpoint}/{deployment}"
+            if not alive(starting["pid"], starting.get("pid_start")):
+                self._records.record_failure(endpoint, deployment, f"{step}: the scoring server exited; log tail:\n"
+                                                           f"{self.servers.log_tail(starting.get('log', ''))}")
+            elif self.servers.answers(starting["port"]):
+                old = self._records.switch_to_pending(endpoint, deployment, step, starting["pid"])
+                if old:
+                    self.servers.stop(old["pid"], old.get("pid_start"))
+        entry = self._store.read(endpoint)["deployments"].get(deployment)
+        return deployment_info(deployment, entry) if entry else None
 
     def delete_deployment(self, endpoint: str, deployment: str) -> None:
         """Stop and remove a deployment; a no-op when it (or the endpoint) is absent;
@@ -196,73 +237,8 @@ class LocalOnlineEndpoints:
             raise InvalidInput(f"invoke endpoint {endpoint!r}: the body must be a JSON object")
         return self._router.score(endpoint, body, deployment, timeout_seconds)
 
-    # ------------------------------------------------------- deployment internals
-
-    def _reserve(self, endpoint: str, deployment: str, model_name: str, model_version: str) -> DeploymentInfo | None:
-        """Enter the deployment in the state (Creating when new); the current info when nothing is to do."""
-        step = f"deploy {model_name} version {model_version} as {endpoint}/{deployment}"
-        with self._store.transaction(endpoint) as state:
-            entry = state["deployments"].get(deployment)
-            if entry is None:
-                if len(state["deployments"]) >= MAX_DEPLOYMENTS:
-                    raise Conflict(f"{step}: endpoint already has the maximum of {MAX_DEPLOYMENTS} deployments")
-                state["deployments"][deployment] = endpoint_state.new_deployment(model_name, model_version, CREATING)
-                state["traffic"][deployment] = 0
-                return None
-            serving = alive(entry.get("pid"), entry.get("pid_start"))
-            if (serving and entry["state"] == SUCCEEDED and entry["model_name"] == model_name
-                    and entry["model_version"] == model_version):
-                log.info("%s: already serving that version", step)
-                return _deployment_info(deployment, entry)
-            if not serving:  # nothing to keep running during the update: start over
-                state["deployments"][deployment] = {
-                    **endpoint_state.new_deployment(model_name, model_version, CREATING),
-                    "pid": entry.get("pid"), "pid_start": entry.get("pid_start")}
-            return None
-
-    def _record_pending(self, endpoint: str, deployment: str, process: subprocess.Popen, port: int,
-                        log_path: Path, model_name: str, model_version: str) -> None:
-        """Write the starting server into the state, so that a delete or a crash report can find it."""
-        with self._store.transaction(endpoint) as state:
-            entry = state["deployments"].get(deployment)
-            if entry is None:
-                return
-            server = {"port": port, "pid": process.pid, "pid_start": start_time(process.pid), "log": str(log_path),
-                      "model_name": model_name, "model_version": model_version}
-            if entry["state"] == CREATING:
-                entry.update(server)
-            else:
-                entry["pending"] = server
-
-    def _record_failure(self, endpoint: str, deployment: str, message: str) -> None:
-        with self._store.transaction(endpoint) as state:
-            entry = state["deployments"].get(deployment)
-            if entry is None:
-                return
-            entry["state"] = FAILED
-            entry["error"] = message[:2000]
-            if entry.pop("pending", None) is None:  # a new deployment: nothing serves
-                entry.update(port=None, pid=None, pid_start=None)
-
-    def _switch_to_pending(self, endpoint: str, deployment: str, step: str,
-                           process: subprocess.Popen) -> dict | None:
-        """Point the deployment at the new server; return the previous server (to stop) if any."""
-        with self._store.transaction(endpoint) as state:
-            entry = state["deployments"].get(deployment)
-            if entry is None:
-                self.servers.stop(process.pid, start_time(process.pid))
-                raise Conflict(f"{step}: the deployment was removed while it was starting")
-            pending = entry.pop("pending", None)
-            old = None
-            if pending is not None:
-                old = {"pid": entry.get("pid"), "pid_start": entry.get("pid_start")}
-                entry.update(pending)
-            entry["state"] = SUCCEEDED
-            entry.pop("error", None)
-            return old if old and old["pid"] and old["pid"] != process.pid else None
-
     def _endpoint_info(self, state: dict) -> EndpointInfo:
-        deployments = tuple(_deployment_info(name, entry) for name, entry in sorted(state["deployments"].items()))
+        deployments = tuple(deployment_info(name, entry) for name, entry in sorted(state["deployments"].items()))
         return EndpointInfo(
             name=state["name"],
             scoring_uri=self.scoring_uri(state["name"]),
@@ -271,12 +247,3 @@ class LocalOnlineEndpoints:
             deployments=deployments,
         )
 
-
-def _deployment_info(name: str, entry: dict) -> DeploymentInfo:
-    """A deployment as reported: Failed when its recorded server is gone (or it has none)."""
-    state = entry["state"]
-    if state in (SUCCEEDED, CREATING) and entry.get("pid") and not alive(entry["pid"], entry.get("pid_start")):
-        state = FAILED
-    elif state == SUCCEEDED and not entry.get("pid"):
-        state = FAILED
-    return DeploymentInfo(name, entry["model_name"], entry["model_version"], state)

@@ -62,6 +62,15 @@ class ScoringServers:
         log.info("%s: scoring server pid %d on port %d, log %s", step, process.pid, port, log_path)
         return process, port, log_path
 
+    @staticmethod
+    def answers(port: int) -> bool:
+        """Whether the server on that port answers GET /ping now."""
+        return _pings(port)
+
+    @staticmethod
+    def log_tail(path: str | Path) -> str:
+        return _log_tail(Path(path))
+
     def wait_until_ready(self, process: subprocess.Popen, port: int, log_path: Path,
                          timeout: float, step: str) -> None:
         """Return once the server answers GET /ping; PlatformError with its log tail if it exits

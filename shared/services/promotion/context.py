@@ -25,6 +25,10 @@ class DeliveryConfig:
     approval_reminder_hours: float
     mirror_percent: int
     signing_key: str
+    poll_seconds: float = 5
+    deployment_timeout_seconds: float = 1800
+    bake_minutes: float = 60
+    auto_rollback: bool = True
 
 
 @dataclass(frozen=True)

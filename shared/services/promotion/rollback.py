@@ -1,32 +1,105 @@
-"""Rollback: live traffic back to the previous champion (re-deployed if it was removed)."""
+"""Rollback: live traffic back to the previous champion, as queued steps (redeploy it when its
+deployment is gone, wait until it answers, switch). The HTTP call only claims it (202)."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from shared.domain.candidates import Production
-from shared.domain.errors import Conflict, InvalidInput
+from shared.domain.clock import iso
+from shared.domain.errors import DomainError, InvalidInput, PlatformError
 from shared.domain.naming import deployment_name_for
+from shared.domain.steps import DONE, ROLLBACK_AWAIT, ROLLBACK_DEPLOY, ROLLBACK_SWITCH, StepState
+from shared.ports import Notification
 from shared.services.promotion.context import PromotionContext
+from shared.services.promotion.steps import Next, Poll
 
 
 class RollbackService:
+    def __init__(self, ctx: PromotionContext, runner):
+        self.ctx = ctx
+        self.config = ctx.config
+        self.runner = runner
+
+    def rollback(self, reviewer: str, comment: str = "") -> Production:
+        """Claim a rollback to the previous champion and start its steps; Conflict when not possible."""
+        if not reviewer:
+            raise InvalidInput("reviewer is required")
+        production = self.ctx.repos.production.get()
+        deployment = production.previous_deployment or (
+            deployment_name_for(self.config.model_name, production.previous_version)
+            if production.previous_version else "")
+        self.ctx.repos.production.change(
+            lambda p: p.request_rollback(reviewer, comment, deployment, iso(self.ctx.clock())))
+        self.runner.send(RollbackTrack.kind, self.config.model_name)
+        return self.ctx.repos.production.get()
+
+
+class RollbackTrack:
+    kind = "rollback"
+
     def __init__(self, ctx: PromotionContext):
         self.ctx = ctx
         self.config = ctx.config
 
-    def rollback(self, reviewer: str, comment: str = "") -> Production:
-        """Give live traffic back to the previous champion; the current one becomes the previous."""
-        if not reviewer:
-            raise InvalidInput("reviewer is required")
-        production = self.ctx.repos.production.get()
-        if not production.previous_version:
-            raise Conflict("there is no previous champion to roll back to")
-        previous, current = production.previous_version, production.champion_deployment
-        deployment = production.previous_deployment or deployment_name_for(self.config.model_name, previous)
+    def state(self, subject: str) -> StepState | None:
+        rollback = self.ctx.repos.production.get().rollback
+        return StepState.from_dict(rollback["steps"]) if rollback and subject == self.config.model_name else None
+
+    def change_state(self, subject: str, change) -> StepState:
+        def apply(production: Production) -> bool:
+            state = StepState.from_dict(production.rollback["steps"])
+            if change(state) is False:
+                return False
+            production.rollback = {**production.rollback, "steps": state.to_dict()}
+            return True
+
+        return StepState.from_dict(self.ctx.repos.production.change(apply).rollback["steps"])
+
+    def run(self, step: str, subject: str, state: StepState) -> Next | Poll:
+        rollback = self.ctx.repos.production.get().rollback
         endpoints, endpoint = self.ctx.endpoints, self.config.endpoint_name
-        endpoints.create_or_update_deployment(endpoint, deployment, self.config.model_name, previous)
-        endpoints.set_traffic(endpoint, {deployment: 100}, {})
-        updated = self.ctx.repos.production.change(lambda p: p.roll_back(deployment))
-        if current and current != deployment:
+        try:
+            if step == ROLLBACK_DEPLOY:
+                endpoints.begin_deployment(endpoint, rollback["deployment"], self.config.model_name,
+                                           rollback["to_version"])
+                return Next(ROLLBACK_AWAIT)
+            if step == ROLLBACK_AWAIT:
+                return self._await(rollback, state)
+            return self._switch(rollback)
+        except PlatformError:
+            raise
+        except DomainError as error:
+            self.fail(subject, step, error.message)
+            return Next(DONE)
+
+    def fail(self, subject: str, step: str, reason: str) -> None:
+        def record(production: Production) -> None:
+            production.rollback = {**production.rollback, "error": reason}
+
+        self.ctx.repos.production.change(record)
+        self.ctx.notifier.notify(Notification(kind="rollback.failed", title="Rollback failed",
+                                              text=f"{reason}. Live traffic was not changed."))
+
+    def _await(self, rollback: dict, state: StepState) -> Next | Poll:
+        info = self.ctx.endpoints.get_deployment(self.config.endpoint_name, rollback["deployment"])
+        if info is not None and info.state == "Succeeded":
+            return Next(ROLLBACK_SWITCH)
+        started = datetime.fromisoformat(state.started_at) if state.started_at else self.ctx.clock()
+        if info is None or info.state == "Failed" or \
+                self.ctx.clock() - started > timedelta(seconds=self.config.deployment_timeout_seconds):
+            raise DomainError(f"the previous champion's deployment {rollback['deployment']} is "
+                              f"{info.state if info else 'gone'}")
+        return Poll(self.config.poll_seconds)
+
+    def _switch(self, rollback: dict) -> Next:
+        deployment = rollback["deployment"]
+        current = self.ctx.repos.production.get().champion_deployment
+        self.ctx.endpoints.set_traffic(self.config.endpoint_name, {deployment: 100}, {})
+        keep_until = iso(self.ctx.clock() + timedelta(minutes=self.config.bake_minutes))
+        self.ctx.repos.production.change(lambda p: p.roll_back(deployment, keep_until)
+                                         if p.champion_deployment != deployment else False)
+        if self.config.bake_minutes <= 0 and current and current != deployment:
             self.ctx.delete_quietly(current)
-        self.ctx.record("rolled_back", reviewer, previous, from_version=production.champion_version,
-                        comment=comment[:2000])
-        return updated
+        self.ctx.record("rolled_back", rollback["by"], rollback["to_version"], from_version=rollback["from_version"],
+                        comment=rollback["comment"])
+        return Next(DONE)

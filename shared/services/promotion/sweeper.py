@@ -8,13 +8,14 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from shared.domain.candidates import DECIDING, FAILED, PENDING
-from shared.domain.clock import iso
+from shared.domain.candidates import DECIDING, PENDING
 from shared.domain.errors import NotFound
 from shared.ports import Notification
 from shared.services.promotion import notifications
 from shared.services.promotion.context import PromotionContext
 from shared.services.promotion.decisions import ApprovalService
+from shared.services.promotion.health import ProductionHealth
+from shared.services.promotion.steps import StepRunner
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,13 @@ class SweepReport:
 
 
 class Sweeper:
-    def __init__(self, ctx: PromotionContext, decisions: ApprovalService):
+    def __init__(self, ctx: PromotionContext, decisions: ApprovalService, runner: StepRunner,
+                 health: ProductionHealth):
         self.ctx = ctx
         self.config = ctx.config
         self.decisions = decisions
+        self.runner = runner
+        self.health = health
 
     def sweep(self) -> SweepReport:
         """Reminders, expiry, and reconciliation of the stored state with the endpoint."""
@@ -53,7 +57,9 @@ class Sweeper:
                 report.reminded.append(approval.id)
         in_progress = self.ctx.repos.candidates.in_progress()
         self._reconcile(report, {c.deployment for c in in_progress})
-        self._fail_stuck(report, now, in_progress, [a for a in open_approvals if a.status == DECIDING])
+        self._resume_stuck(report, now, in_progress, [a for a in open_approvals if a.status == DECIDING])
+        self.health.end_bake(report, now)
+        self.health.probe(report)
         return report
 
     def _remind(self, approval) -> None:
@@ -79,7 +85,8 @@ class Sweeper:
             else:
                 report.reported.append(f"traffic {live} does not match the record (champion "
                                        f"{production.champion_deployment or 'none'}), which is not deployed")
-        known = {production.champion_deployment, production.staging_deployment} - {None}
+        known = {production.champion_deployment, production.staging_deployment, production.previous_deployment,
+                 (production.rollback or {}).get("deployment")} - {None}
         for deployment in endpoint.deployments:
             if deployment.name in known or deployment.name in in_progress:
                 continue
@@ -94,15 +101,15 @@ class Sweeper:
             self.ctx.notifier.notify(Notification(kind="sweeper.report", title="Endpoint does not match the records",
                                                   text="; ".join(report.reported)))
 
-    def _fail_stuck(self, report: SweepReport, now, in_progress, deciding) -> None:
+    def _resume_stuck(self, report: SweepReport, now, in_progress, deciding) -> None:
+        """Work that made no progress for a while lost its message (a poisoned or dropped one):
+        send the due step again; a duplicate of a live message changes nothing."""
         for candidate in in_progress:
             last = datetime.fromisoformat(candidate.last_change)
             if now - last > STUCK_AFTER:
-                self.ctx.repos.candidates.move_to(candidate.version, FAILED, now,
-                                                  f"stuck in {candidate.status} since {iso(last)}",
-                                                  error=f"no progress since {iso(last)}", failed_step=candidate.status)
-                report.repaired.append(f"candidate v{candidate.version} stuck in {candidate.status}: marked failed")
+                self.runner.send("candidate", candidate.version)
+                report.repaired.append(f"candidate v{candidate.version} stuck in {candidate.status}: step sent again")
         for approval in deciding:
             if approval.decided_at and now - datetime.fromisoformat(approval.decided_at) > STUCK_AFTER:
-                self.decisions.finish(approval, FAILED, reason="decision interrupted; redeploy to try again")
-                report.repaired.append(f"approval {approval.id} stuck deciding: marked failed")
+                self.runner.send("approval", approval.id)
+                report.repaired.append(f"approval {approval.id} stuck deciding: step sent again")

@@ -1,0 +1,225 @@
+"""The candidate's steps: gate → deploy → await deployment → smoke test → approval request.
+
+Each step is idempotent: run twice, it leaves what one run leaves (the deployment is asked for
+by name, the approval's id comes from the candidate's run). A step that waits on the platform
+starts the operation and returns Poll; it never waits itself.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from datetime import datetime, timedelta
+
+from shared.domain.candidates import (
+    AWAITING_APPROVAL, DEPLOYING, FAILED, GATE_FAILED, GATING, SMOKE_FAILED, STALE, SUPERSEDED, Approval, Production,
+)
+from shared.domain.clock import iso
+from shared.domain.errors import DomainError, PlatformError
+from shared.domain.gate import GateResult, judge
+from shared.domain.model_contract import JOB_NAME_TAG, TRAINING_SET_BATCHES_TAG, TRAINING_SET_ID_TAG, TRAINING_SET_TAG
+from shared.domain.naming import deployment_name_for
+from shared.domain.smoke import SmokeResult, check_response, payload, sample_rows
+from shared.domain.steps import (
+    AWAIT_DEPLOYMENT, DEPLOY, DONE, GATE, REQUEST_APPROVAL, SMOKE_TEST, STEP_LABELS, StepState,
+)
+from shared.ports import DocumentExists
+from shared.services.promotion import notifications
+from shared.services.promotion.context import PromotionContext
+from shared.services.promotion.gate import QualityGate
+from shared.services.promotion.staging import close_approval, remove_staging_quietly
+from shared.services.promotion.steps import Next, Poll
+
+log = logging.getLogger(__name__)
+
+SUCCEEDED, FAILED_STATE = "Succeeded", "Failed"
+
+
+class CandidateTrack:
+    kind = "candidate"
+
+    def __init__(self, ctx: PromotionContext):
+        self.ctx = ctx
+        self.config = ctx.config
+        self.candidates = ctx.repos.candidates
+
+    # --- Track -------------------------------------------------------------------------
+
+    def state(self, subject: str) -> StepState | None:
+        candidate = self.candidates.find(subject)
+        return StepState.from_dict(candidate.steps) if candidate else None
+
+    def change_state(self, subject: str, change) -> StepState:
+        def apply(candidate) -> bool:
+            state = StepState.from_dict(candidate.steps)
+            if change(state) is False:
+                return False
+            candidate.steps = state.to_dict()
+            return True
+
+        return StepState.from_dict(self.candidates.change(subject, apply)[0].steps)
+
+    def run(self, step: str, version: str, state: StepState) -> Next | Poll:
+        try:
+            return {GATE: self._gate, DEPLOY: self._deploy, AWAIT_DEPLOYMENT: self._await_deployment,
+                    SMOKE_TEST: self._smoke_test, REQUEST_APPROVAL: self._request_approval}[step](version, state)
+        except PlatformError:
+            raise  # transient as far as we know: the queue delivers the step again
+        except DomainError as error:
+            self.fail(version, step, error.message)
+            return Next(DONE)
+
+    def fail(self, version: str, step: str, reason: str) -> None:
+        label = STEP_LABELS[step]
+        candidate = self.candidates.get(version)
+        if candidate.deployment and step != GATE:
+            remove_staging_quietly(self.ctx, candidate.deployment)
+        self._move(version, FAILED, f"{label}: {reason}", error=reason, failed_step=label)
+        self.ctx.notifier.notify(notifications.candidate_failed(self.ctx, version, label, reason))
+
+    # --- the steps -----------------------------------------------------------------------
+
+    def _gate(self, version: str, state: StepState) -> Next:
+        production = self._claim_newest(version, retry=state.attempt > 1)
+        if production is None:
+            newest = self.ctx.repos.production.get().newest_candidate
+            self._move(version, STALE, f"v{newest} is newer; an older version never replaces it")
+            return Next(DONE)
+        self._move(version, GATING)
+        gate = self._evaluate(version, production)
+        if not gate.passed:
+            self._move(version, GATE_FAILED, "; ".join(gate.reasons), gate=gate.to_dict())
+            self.ctx.record("gate_failed", "system", version, evidence={"gate": gate.to_dict()})
+            self.ctx.notifier.notify(notifications.gate_failed(self.ctx, version, gate))
+            return Next(DONE)
+        deployment = deployment_name_for(self.config.model_name, version)
+        self._move(version, DEPLOYING, f"deploying {deployment}", gate=gate.to_dict(), deployment=deployment)
+        self._supersede_pending(production, version)
+        return Next(DEPLOY)
+
+    def _deploy(self, version: str, state: StepState) -> Next:
+        deployment = self.candidates.get(version).deployment
+        self.ctx.endpoints.ensure_endpoint(self.config.endpoint_name)
+        self.ctx.endpoints.begin_deployment(self.config.endpoint_name, deployment, self.config.model_name, version)
+        return Next(AWAIT_DEPLOYMENT, self.config.poll_seconds)
+
+    def _await_deployment(self, version: str, state: StepState) -> Next | Poll:
+        deployment = self.candidates.get(version).deployment
+        info = self.ctx.endpoints.get_deployment(self.config.endpoint_name, deployment)
+        if info is not None and info.state == SUCCEEDED and info.model_version == version:
+            return Next(SMOKE_TEST)
+        if info is None or info.state == FAILED_STATE:
+            self.fail(version, AWAIT_DEPLOYMENT, f"deployment {deployment} is {info.state if info else 'gone'}")
+            return Next(DONE)
+        started = datetime.fromisoformat(state.started_at) if state.started_at else self.ctx.clock()
+        if self.ctx.clock() - started > timedelta(seconds=self.config.deployment_timeout_seconds):
+            self.fail(version, AWAIT_DEPLOYMENT, f"deployment {deployment} did not answer within "
+                                                 f"{self.config.deployment_timeout_seconds:.0f} s")
+            return Next(DONE)
+        return Poll(self.config.poll_seconds)
+
+    def _smoke_test(self, version: str, state: StepState) -> Next:
+        deployment = self.candidates.get(version).deployment
+        smoke = self._smoke(version, deployment)
+        if not smoke.passed:
+            remove_staging_quietly(self.ctx, deployment)
+            self._move(version, SMOKE_FAILED, "; ".join(smoke.problems), smoke=smoke.to_dict())
+            self.ctx.record("smoke_failed", "system", version, evidence={"smoke": smoke.to_dict()})
+            self.ctx.notifier.notify(notifications.smoke_failed(self.ctx, version, deployment, smoke))
+            return Next(DONE)
+        self._move(version, DEPLOYING, "smoke test passed", smoke=smoke.to_dict())
+        return Next(REQUEST_APPROVAL)
+
+    def _request_approval(self, version: str, state: StepState) -> Next:
+        candidate = self.candidates.get(version)
+        production = self.ctx.repos.production.get()
+        if self.config.mirror_percent and production.champion_deployment:
+            endpoint = self.ctx.endpoints.get_endpoint(self.config.endpoint_name)
+            self.ctx.endpoints.set_traffic(self.config.endpoint_name, dict(endpoint.traffic),
+                                           {candidate.deployment: self.config.mirror_percent})
+        approval = self._approval(candidate, production, state.attempt)
+        try:
+            self.ctx.repos.approvals.add(approval)
+            created = True
+        except DocumentExists:  # this step ran before and crashed after creating it
+            approval, created = self.ctx.repos.approvals.get(approval.id), False
+        self.ctx.repos.production.change(lambda p: p.stage(version, candidate.deployment, approval.id))
+        self._move(version, AWAITING_APPROVAL, f"approval {approval.id}", approval_id=approval.id)
+        if created:
+            self.ctx.record("approval_requested", "system", version, approval_id=approval.id,
+                            champion_version=production.champion_version,
+                            evidence={"gate": candidate.gate, "smoke": candidate.smoke})
+        self.ctx.notifier.notify(notifications.approval_notification(self.ctx, approval))
+        log.info("candidate v%s awaits approval %s", version, approval.id)
+        return Next(DONE)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _move(self, version: str, status: str, detail: str = "", **fields):
+        return self.candidates.move_to(version, status, self.ctx.clock(), detail, **fields)
+
+    def _claim_newest(self, version: str, retry: bool) -> Production | None:
+        """Record this version as the newest candidate, unless a newer one was already seen."""
+        claimed = []
+
+        def claim(production: Production) -> bool:
+            claimed.append(production.claim_newest(version, retry) or production.newest_candidate == version)
+            return claimed[-1]
+
+        production = self.ctx.repos.production.change(claim)
+        return production if claimed[-1] else None
+
+    def _evaluate(self, version: str, production: Production) -> GateResult:
+        return QualityGate(self.ctx).evaluate(version, production.champion_version)
+
+    def _smoke(self, version: str, deployment: str) -> SmokeResult:
+        columns, rows = self.ctx.platform.get_input_example(self.config.model_name, version)
+        recent_columns, recent_rows = self._recent_rows()
+        if recent_rows and recent_columns == columns:
+            rows = rows + recent_rows
+        started = time.perf_counter()
+        result = self.ctx.endpoints.invoke(self.config.endpoint_name, payload(columns, rows), deployment=deployment)
+        latency = (time.perf_counter() - started) * 1000
+        return check_response(result.status, result.body, len(rows), latency, self.config.smoke_max_latency_ms)
+
+    def _recent_rows(self) -> tuple[list[str], list[list]]:
+        accepted = self.ctx.repos.accepted.all()
+        if not accepted:
+            return [], []
+        newest = accepted[-1]
+        try:
+            return sample_rows(self.ctx.files.read_chunks(newest.container, newest.name, newest.etag, 64 * 1024), 5)
+        except Exception:  # noqa: BLE001 - the input example alone still makes a smoke test
+            log.warning("could not read recent rows from %s", newest.name)
+            return [], []
+
+    def _supersede_pending(self, production: Production, version: str) -> None:
+        """A newer candidate closes the older pending approval (its links stop working) and replaces its staging."""
+        old_approval, old_deployment = production.staging_approval, production.staging_deployment
+        if not old_approval or production.staging_version == version:
+            return
+        closed = close_approval(self.ctx, old_approval, SUPERSEDED, actor="system", reason=f"superseded by v{version}")
+        if closed and old_deployment:
+            remove_staging_quietly(self.ctx, old_deployment)
+
+    def _approval(self, candidate, production: Production, attempt: int) -> Approval:
+        now = self.ctx.clock()
+        info = self.ctx.platform.get_model_version(self.config.model_name, candidate.version)
+        run = hashlib.sha256(f"{self.config.model_name}\0{candidate.version}\0{attempt}".encode()).hexdigest()[:8]
+        return Approval(
+            id=f"{self.config.model_name}-v{candidate.version}-{run}",
+            model_name=self.config.model_name, candidate_version=candidate.version, deployment=candidate.deployment,
+            champion_version=production.champion_version, champion_deployment=production.champion_deployment,
+            gate=candidate.gate, smoke=candidate.smoke,
+            training_set={
+                "id": info.tags.get(TRAINING_SET_ID_TAG, ""),
+                "batches": info.tags.get(TRAINING_SET_BATCHES_TAG, ""),
+                "files": info.tags.get(TRAINING_SET_TAG, ""),
+                "job": info.tags.get(JOB_NAME_TAG, ""),
+            },
+            created_at=iso(now), expires_at=iso(now + timedelta(hours=self.config.approval_ttl_hours)),
+        )
+
+
+def _metrics(scores: dict) -> dict:
+    return {k: v for k, v in scores.items() if k != "rows"}
