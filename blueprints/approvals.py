@@ -7,7 +7,7 @@ import azure.functions as func
 
 from blueprints import review_pages
 from blueprints.http import http_errors, json_response, page_response
-from blueprints.requests import PRINCIPAL_HEADER, form_body, json_body, page_params, reviewer, text_field
+from blueprints.requests import PRINCIPAL_HEADER, form_body, json_body, page_params, reviewer, route_id, text_field
 from shared.bootstrap import get_services
 from shared.domain.errors import DomainError, InvalidInput
 
@@ -25,7 +25,7 @@ def list_approvals(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="approvals/{id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @http_errors
 def get_approval(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(get_services().approvals.view(req.route_params["id"]))
+    return json_response(get_services().approvals.view(route_id(req, "id", "approval")))
 
 
 @bp.route(route="approvals/{id}/{action}", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
@@ -33,7 +33,8 @@ def get_approval(req: func.HttpRequest) -> func.HttpResponse:
 def decide_approval(req: func.HttpRequest) -> func.HttpResponse:
     fields = json_body(req, required=False)
     approval = get_services().approvals.decide(
-        req.route_params["id"], req.route_params["action"], reviewer(req, fields), text_field(fields, "comment"), via="api",
+        route_id(req, "id", "approval"), req.route_params["action"], reviewer(req, fields), text_field(fields, "comment"),
+        via="api",
     )
     return json_response(approval.to_dict())
 
@@ -88,7 +89,7 @@ def rollback(req: func.HttpRequest) -> func.HttpResponse:
 @http_errors
 def audit(req: func.HttpRequest) -> func.HttpResponse:
     raw = req.params.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 4 or not 1 <= int(raw) <= 1000:
         raise InvalidInput("limit must be an integer from 1 to 1000")
     entries = get_services().approvals.audit_log(int(raw))
     return json_response({"entries": entries, "count": len(entries)})

@@ -6,7 +6,7 @@ import logging
 import azure.functions as func
 
 from blueprints.http import http_errors, json_response, page_response
-from blueprints.requests import page_params
+from blueprints.requests import page_params, version_param
 from shared.bootstrap import get_services
 from shared.domain.errors import InvalidInput
 
@@ -43,11 +43,9 @@ def list_candidates(req: func.HttpRequest) -> func.HttpResponse:
 @http_errors
 def redeploy_candidate(req: func.HttpRequest) -> func.HttpResponse:
     services = get_services()
-    name, version = req.route_params["name"], req.route_params["version"]
+    name, version = req.route_params["name"], version_param(req)
     if name != services.settings.model_name:
-        raise InvalidInput(f"this service handles model {services.settings.model_name!r}, not {name!r}")
-    if not version.isdigit():
-        raise InvalidInput(f"version must be a positive integer; got {version!r}")
+        raise InvalidInput(f"this service handles model {services.settings.model_name!r}, not {name[:60]!r}")
     return json_response(services.candidates.redeploy(version).to_dict())
 
 

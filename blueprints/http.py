@@ -18,8 +18,17 @@ def json_response(body, status: int = 200) -> func.HttpResponse:
     return func.HttpResponse(json.dumps(body, default=str, indent=1), status_code=status, mimetype="application/json")
 
 
-def error_response(status: int, message: str) -> func.HttpResponse:
-    return json_response({"error": message}, status)
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps({"error": message}, indent=1), status_code=status,
+                             mimetype="application/json", headers=headers)
+
+
+def domain_error_response(error: DomainError) -> func.HttpResponse:
+    """A domain error's status and message; a 503 says when to try again (Retry-After)."""
+    retry_after = getattr(error, "retry_after_seconds", None)
+    return error_response(error.status, error.message, {"Retry-After": str(retry_after)} if retry_after else None)
+
+
 
 
 def http_errors(handler: Callable[..., func.HttpResponse]) -> Callable[..., func.HttpResponse]:
@@ -32,7 +41,7 @@ def http_errors(handler: Callable[..., func.HttpResponse]) -> Callable[..., func
         except DomainError as error:
             if error.status >= 500:
                 log.error("%s failed: %s", handler.__name__, error.message)
-            return error_response(error.status, error.message)
+            return domain_error_response(error)
         except SettingsError as error:
             log.error("configuration error: %s", error)
             return error_response(500, f"configuration error: {error}")

@@ -6,7 +6,7 @@ import logging
 import azure.functions as func
 
 from blueprints.http import http_errors, json_response
-from blueprints.requests import page_params
+from blueprints.requests import page_params, route_id
 from shared.bootstrap import get_services
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,6 @@ def drift_results(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="drift/reports/{id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @http_errors
 def drift_report(req: func.HttpRequest) -> func.HttpResponse:
-    html = get_services().drift.report(req.route_params["id"])
+    html = get_services().drift.report(route_id(req, "id", "drift report"))
     return func.HttpResponse(html, status_code=200, mimetype="text/html", charset="utf-8",
                              headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})

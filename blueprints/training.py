@@ -6,7 +6,7 @@ import logging
 import azure.functions as func
 
 from blueprints.http import http_errors, json_response, page_response
-from blueprints.requests import json_body, page_params, text_field
+from blueprints.requests import json_body, page_params, route_id, text_field
 from shared.bootstrap import get_services
 from shared.domain.errors import NotFound
 from shared.domain.training import CANCELED, COMPLETED, FAILED, RUNNING
@@ -54,7 +54,7 @@ def list_jobs(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="jobs/{name}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @http_errors
 def get_job(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(get_services().training.get_job(req.route_params["name"]).to_dict())
+    return json_response(get_services().training.get_job(route_id(req, "name", "job")).to_dict())
 
 
 @bp.route(route="training/request", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)

@@ -88,7 +88,7 @@ def handle_post(headers: Mapping[str, str], body: bytes, deliver: Callable[[Mapp
     """Answer one webhook POST; ``deliver(element)`` runs one invocation and says whether it succeeded."""
     try:
         payload = json.loads(body.decode("utf-8-sig") or "null")
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # nesting too deep, a number too long
         return Reply(400, {"error": "body is not JSON"})
     elements = payload if isinstance(payload, list) else [payload]
     if not elements or not all(isinstance(e, Mapping) for e in elements):

@@ -17,7 +17,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient, ContentSettings
 
-from shared.adapters.blob_storage import _Containers
+from shared.adapters.blob_storage import _Containers, _translated
 from shared.domain.errors import InvalidInput
 
 log = logging.getLogger("audit")
@@ -42,6 +42,7 @@ class BlobAuditLog:
         self.blob = _Containers(service).get(container).get_blob_client(blob_name)
         self.clock = clock
 
+    @_translated("appending to the audit log")
     def append(self, entry: dict) -> None:
         if not isinstance(entry, dict):
             raise InvalidInput("an audit entry must be a JSON object")
@@ -60,6 +61,7 @@ class BlobAuditLog:
             self._ensure_blob()
             self.blob.append_block(data, length=len(data))
 
+    @_translated("reading the audit log")
     def read(self, limit: int = 100) -> list[dict]:
         """The newest `limit` entries, newest first (append order is the order of record)."""
         if limit <= 0:

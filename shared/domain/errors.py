@@ -39,3 +39,13 @@ class PlatformError(DomainError):
     """The ML platform or storage failed; the message says which step."""
 
     status = 502
+
+
+class Unavailable(DomainError):
+    """A backing service (storage) cannot be reached now; nothing was changed, retry after a while."""
+
+    status = 503
+
+    def __init__(self, message: str, retry_after_seconds: int = 5):
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

@@ -1,20 +1,8 @@
 """Parse incoming event bodies into domain commands; malformed input → InvalidInput naming the problem."""
 from __future__ import annotations
 
-import json
-
 from shared.domain.errors import InvalidInput
 from shared.domain.models import ModelRegistered
-
-
-def parse_json_object(body: bytes, what: str) -> dict:
-    try:
-        value = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidInput(f"{what}: body is not valid JSON ({error.__class__.__name__})") from None
-    if not isinstance(value, dict):
-        raise InvalidInput(f"{what}: body must be a JSON object")
-    return value
 
 
 def parse_mlflow_webhook(payload: dict, delivery_id: str) -> ModelRegistered | None:
@@ -50,10 +38,21 @@ def _required_text(data: dict, key: str, where: str) -> str:
     return value.strip()
 
 
+# Far beyond any real version (the repositories bound those); it only keeps int() from the
+# interpreter's 4,300-digit limit, so a huge number is a reason, not a crash.
+MAX_VERSION_DIGITS = 1000
+
+
 def _version(value, where: str) -> str:
-    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    if not text.isdigit() or int(text) < 1:
-        raise InvalidInput(f"{where}: expected a positive integer version; got {value!r}")
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value) if 0 < value < 10**MAX_VERSION_DIGITS else ""
+    text = value.strip() if isinstance(value, str) else ""
+    # ASCII digits only: str.isdigit() accepts '²', which int() refuses.
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_VERSION_DIGITS or int(text) < 1:
+        shown = value[:40] if isinstance(value, str) else value if isinstance(value, (int, float)) or value is None \
+            else type(value).__name__
+        raise InvalidInput(f"{where}: expected a positive integer version of at most {MAX_VERSION_DIGITS} digits; "
+                           f"got {shown!r}")
     return str(int(text))
 
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from shared.domain.clock import iso
 from shared.domain.errors import InvalidInput
-from shared.domain.event_parsing import parse_json_object, parse_mlflow_webhook, parse_model_registered_event
+from shared.domain.event_parsing import parse_mlflow_webhook, parse_model_registered_event
+from shared.domain.json_bodies import WEBHOOK_BODY, bounded, check_size, parse_json_object
 from shared.domain.model_contract import JOB_NAME_TAG
 from shared.domain.models import ModelRegistered
 from shared.domain.signatures import verify_mlflow_signature
@@ -20,6 +21,7 @@ from shared.services.training import TrainingService
 log = logging.getLogger(__name__)
 
 RECORDED, DUPLICATE, IGNORED, MALFORMED = "recorded", "duplicate", "ignored", "malformed"
+MALFORMED_KEPT_PER_MINUTE = 50
 REJECTED = "rejected"  # the registry did not confirm the version: recorded with the reason
 RECONCILE_BATCH = 50  # versions one reconciliation acts on; the rest wait for the next run
 
@@ -48,11 +50,13 @@ class ModelEvents:
         self.model_name = model_name
         self._webhook_secret = webhook_secret
         self.max_age_seconds = max_age_seconds
+        self._full_minutes: set = set()  # minutes this process saw reach the cap: no more counting
 
     def receive_mlflow_webhook(self, headers: dict[str, str], body: bytes) -> EventOutcome:
         """Verify an MLflow registry webhook delivery (401 if not genuine) and record it."""
+        check_size(body, "MLflow webhook", WEBHOOK_BODY)  # before hashing a body of any size
         delivery_id = verify_mlflow_signature(self._webhook_secret, headers, body, time.time(), self.max_age_seconds)
-        payload = parse_json_object(body, "MLflow webhook")
+        payload = parse_json_object(body, "MLflow webhook", WEBHOOK_BODY)
         event = parse_mlflow_webhook(payload, delivery_id)
         if event is None:
             log.info("MLflow webhook %s.%s acknowledged and ignored", payload.get("entity"), payload.get("action"))
@@ -65,13 +69,31 @@ class ModelEvents:
         try:
             parsed = parse_model_registered_event(event)
         except InvalidInput as error:
-            key = self.repos.malformed_events.keep(event, error.message, iso(self.clock()))
-            log.warning("malformed ModelRegistered event kept as %s: %s", key, error.message)
-            return EventOutcome(MALFORMED, error.message)
+            return self._malformed(event, error.message)
         if parsed is None:
             log.info("event %s of type %s acknowledged and ignored", event.get("id"), event.get("eventType"))
             return EventOutcome(IGNORED, f"event type {event.get('eventType')!r} is not acted on")
         return self.record_registered(parsed)
+
+    def _malformed(self, event: object, reason: str) -> EventOutcome:
+        """Keep the event whole while its minute is under the cap, else count its hash: a flood
+        of distinct malformed events (one invocation each, so no cap per delivery can be seen
+        from here) writes at most MALFORMED_KEPT_PER_MINUTE documents a minute plus one summary."""
+        malformed, now = self.repos.malformed_events, self.clock()
+        minute = now.replace(second=0, microsecond=0)
+        content = bounded(event)
+        if minute not in self._full_minutes and \
+                malformed.kept_in_minute(now, MALFORMED_KEPT_PER_MINUTE) < MALFORMED_KEPT_PER_MINUTE:
+            key = malformed.keep(content, reason, now)
+            log.warning("malformed ModelRegistered event kept as %s: %s", key, reason)
+        else:
+            first = minute not in self._full_minutes
+            self._full_minutes = {minute}  # only the current minute can still fill up
+            key = malformed.note_dropped(content, reason, now)
+            # One warning per minute: a flood must not become a flood of log lines as well.
+            log.log(logging.WARNING if first else logging.DEBUG,
+                    "malformed ModelRegistered events past this minute's cap: counted in %s (%s)", key, reason)
+        return EventOutcome(MALFORMED, reason)
 
     def record_registered(self, event: ModelRegistered) -> EventOutcome:
         """Act on a registered version once the registry confirms it; otherwise keep the event as

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 
+from shared.domain.clock import iso
 from shared.domain.models import ModelRegistered
 from shared.ports import DocumentExists, DocumentStore
+from shared.services.documents import update_document
 from shared.services.repositories.candidates import MAX_VERSION, newest_version_first
-from shared.services.repositories.paging import Page, scan
+from shared.services.repositories.paging import Page, newest_first, scan
 
 
 class ModelEventRepository:
@@ -52,25 +55,62 @@ class ModelEventRepository:
 
 
 class MalformedEvents:
-    """Events that could not be parsed: kept under a hash of their content, never lost, never a path."""
+    """Events that could not be parsed, kept for a person to read: under a hash of their content
+    (never their id: a hostile id never becomes a path), grouped by the minute they arrived.
+    Past a minute's cap an event is not kept whole, but its hash is counted in that minute's
+    dropped summary, so a flood writes a bounded number of documents and nothing goes unrecorded."""
 
     PREFIX = "events/malformed/"
+    DROPPED_PREFIX = "events/malformed-dropped/"
+    MAX_DROPPED_HASHES = 10_000  # per minute; past it only the count grows
 
     def __init__(self, store: DocumentStore):
         self.store = store
 
-    def keep(self, event: object, reason: str, received_at: str) -> str:
+    @staticmethod
+    def content_hash(event: object) -> str:
         body = json.dumps(event, sort_keys=True, default=str)
-        key = f"{self.PREFIX}{hashlib.sha256(body.encode()).hexdigest()[:32]}"
+        return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+    def _minute(self, at: datetime) -> str:
+        return newest_first(at.replace(second=0, microsecond=0))
+
+    def kept_in_minute(self, at: datetime, up_to: int) -> int:
+        """How many events were kept whole in `at`'s minute, counted up to `up_to`."""
+        return len(self.store.list_keys(f"{self.PREFIX}{self._minute(at)}~", up_to).keys)
+
+    def keep(self, event: object, reason: str, at: datetime) -> str:
+        key = f"{self.PREFIX}{self._minute(at)}~{self.content_hash(event)}"
         try:
-            self.store.create(key, {"reason": reason, "event": event, "received_at": received_at})
+            self.store.create(key, {"reason": reason, "event": event, "received_at": iso(at)})
         except DocumentExists:
-            pass  # the same malformed event again: kept once
+            pass  # the same malformed event again in the same minute: kept once
         return key
 
-    def newest(self, limit: int, continuation: str | None = None) -> Page[dict]:
-        def load(key: str) -> dict | None:
-            stored = self.store.get(key)
-            return stored.doc if stored else None
+    def note_dropped(self, event: object, reason: str, at: datetime) -> str:
+        """Count an event past the minute's cap in that minute's summary, with its hash."""
+        key = f"{self.DROPPED_PREFIX}{self._minute(at)}"
+        digest = self.content_hash(event)
 
-        return scan(self.store, self.PREFIX, limit, continuation, load)
+        def count(doc: dict | None) -> dict:
+            doc = doc or {"minute": iso(at.replace(second=0, microsecond=0)), "count": 0, "hashes": [],
+                          "last_reason": ""}
+            doc["count"] += 1
+            doc["last_reason"] = reason[:500]
+            if digest not in doc["hashes"] and len(doc["hashes"]) < self.MAX_DROPPED_HASHES:
+                doc["hashes"].append(digest)
+            return doc
+
+        update_document(self.store, key, count)
+        return f"{key}#{digest}"
+
+    def newest(self, limit: int, continuation: str | None = None) -> Page[dict]:
+        return scan(self.store, self.PREFIX, limit, continuation, self._load)
+
+    def dropped(self, limit: int, continuation: str | None = None) -> Page[dict]:
+        """The per-minute summaries of events past the cap, newest minute first."""
+        return scan(self.store, self.DROPPED_PREFIX, limit, continuation, self._load)
+
+    def _load(self, key: str) -> dict | None:
+        stored = self.store.get(key)
+        return stored.doc if stored else None
