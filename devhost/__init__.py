@@ -2,5 +2,5 @@
 
 Azure Functions Core Tools cannot run here; ``python -m devhost --app-dir DIR`` or
 ``devhost.host.FunctionsHost(app_dir, port, env).start()`` serve the app instead:
-HTTP, Event Grid, timer and (polled) blob triggers, plus the admin API.
+HTTP, Event Grid, timer, (polled) blob and queue triggers, plus the admin API.
 """

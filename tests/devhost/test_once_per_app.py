@@ -111,3 +111,29 @@ def test_a_restarted_host_takes_its_own_lock_back_at_once(azurite, start_host, t
     other = instance_lease_id("/app", 7072, {})
     assert not ListenerLock(azurite, "restart-test", "Host.Functions.t.Listener", other, 60).acquire()
     assert instance_lease_id("/app", 7071, {"WEBSITE_INSTANCE_ID": "a"}) != instance_lease_id("/app", 7071, {})
+
+
+
+def test_a_host_that_loses_its_lock_stops_the_timer_until_the_lock_is_free(azurite, two_hosts):
+    from azure.storage.blob import BlobLeaseClient
+
+    from devhost.singleton import ListenerLock
+
+    start, records, _ = two_hosts
+    hosts = start()
+    assert wait_for(lambda: timer_holder(hosts))
+    blob = BlobServiceClient.from_connection_string(azurite).get_blob_client(
+        LOCKS_CONTAINER, f"locks/sample-app/{timer_lock_id('tick')}")
+    BlobLeaseClient(blob).break_lease(lease_break_period=0)
+    intruder = ListenerLock(azurite, "sample-app", timer_lock_id("tick"), "00000000-0000-4000-8000-000000000001", 15)
+    assert intruder.acquire()
+
+    # The holder finds out at its next renewal (half of the 15 s lease) and stops its timer.
+    assert wait_for(lambda: all(h.timers[0].listener is None for h in hosts), timeout=12)
+    stopped = len(read_records(records, "timer"))
+    time.sleep(2)
+    assert len(read_records(records, "timer")) == stopped, "a timer ran without the lock"
+    intruder.release()
+    assert wait_for(lambda: len(read_records(records, "timer")) >= stopped + 2, timeout=10)
+    assert timer_holder(hosts) is not None
+    assert max(ticks_per_second(records).values()) == 1
