@@ -128,6 +128,7 @@ class FakeArm(HttpTransport):
         self.model_page_size = 100  # versions per page of a model version listing
         self.endpoints: dict[str, dict] = {}
         self.deployments: dict[str, dict[str, dict]] = {}
+        self.undo: dict = {}  # operation id → what a failed operation takes back
         self.operations: dict[str, Operation] = {}
         self.lro_outcome = "Succeeded"
         self.lro_error = arm_error("InternalServerError", "")
@@ -346,8 +347,13 @@ class FakeArm(HttpTransport):
 
             def apply():
                 deployments[name] = body
-            return self._start_lro(request, rec, apply, 201,
-                                   {**body, "properties": {**body["properties"], "provisioningState": "Creating"}})
+            creating = {**body, "properties": {**body["properties"], "provisioningState": "Creating"}}
+            is_new = name not in deployments
+            deployments.setdefault(name, creating)  # as ARM: the resource exists (Creating) once the PUT is accepted
+            response = self._start_lro(request, rec, apply, 201, creating)
+            if is_new:  # a new deployment whose operation fails is not kept (this fake's simplification)
+                self.undo[f"op-{self._last_op}"] = lambda: deployments.pop(name, None)
+            return response
         if rec.method == "DELETE":
             if name not in deployments:
                 return FakeResponse(request, 204)
@@ -355,7 +361,8 @@ class FakeArm(HttpTransport):
         return FakeResponse(request, 405, arm_error("MethodNotAllowed", rec.method))
 
     def _start_lro(self, request, rec, apply, status, body):
-        op = f"op-{next(self._ids)}"
+        self._last_op = next(self._ids)
+        op = f"op-{self._last_op}"
         self.operations[op] = Operation(apply, self.lro_polls, self.lro_outcome, self.lro_error)
         status_url = (f"{ARM}/subscriptions/{SUB}/providers/{PROVIDER}/locations/westeurope/"
                       f"mfeOperationsStatus/{op}?api-version={rec.api_version}")
@@ -370,6 +377,7 @@ class FakeArm(HttpTransport):
             op.polls_left -= 1
             return FakeResponse(request, 200, {"id": op_id, "name": op_id, "status": "InProgress"}, {"Retry-After": "5"})
         if op.outcome == "Failed":
+            self.undo.pop(op_id, lambda: None)()
             return FakeResponse(request, 200, {"id": op_id, "name": op_id, "status": "Failed", **op.error})
         if op.apply is not None:
             op.apply()

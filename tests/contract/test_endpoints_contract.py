@@ -244,3 +244,17 @@ def test_importing_the_adapter_does_not_import_azure_ai_ml():
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_begin_deployment_sends_the_put_and_does_not_wait(endpoints, arm):
+    live_endpoint(arm, traffic={"blue": 100}, blue="6")
+    started = endpoints.begin_deployment(EP, "green", "diabetes-classifier", "7")
+    assert (started.name, started.model_version, started.state) == ("green", "7", "Creating")
+    put = arm.calls("PUT")[0]
+    assert (put.path, put.api_version) == (f"{EP_PATH}/deployments/green", "2023-04-01-preview")
+    assert put.body["properties"]["model"] == f"{MODEL_ID}/7"
+    assert endpoints.get_deployment(EP, "green").model_version == "7"
+    assert endpoints.get_deployment(EP, "nope") is None
+    arm.reset_log()
+    endpoints.begin_deployment(EP, "blue", "diabetes-classifier", "6")
+    assert not arm.calls("PUT"), "what is deployed is not deployed again"

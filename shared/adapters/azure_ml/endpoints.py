@@ -15,10 +15,10 @@ import json
 import logging
 import re
 import threading
-import time
 
 from shared.adapters.azure_ml.config import AzureMLConfig
 from shared.adapters.azure_ml.errors import azure_step, wait_for
+from shared.adapters.azure_ml.scoring_client import DEPLOYMENT_HEADER, ScoringClient, parse_body
 from shared.domain.errors import Conflict, InvalidInput, NotFound, PlatformError
 from shared.domain.naming import MAX_DEPLOYMENTS, validate_deployment_name, validate_endpoint_name
 from shared.domain.traffic import check_split, model_ref, percent_map
@@ -26,7 +26,6 @@ from shared.ports import DeploymentInfo, EndpointInfo, ScoringResult
 
 log = logging.getLogger(__name__)
 
-DEPLOYMENT_HEADER = "azureml-model-deployment"
 _ARM_MODEL = re.compile(r"/models/(?P<name>[^/]+)/versions/(?P<version>[^/]+)$", re.IGNORECASE)
 
 
@@ -37,8 +36,7 @@ class AzureOnlineEndpoints:
     def __init__(self, ml_client, config: AzureMLConfig, scoring_transport=None):
         self._ml = ml_client
         self.config = config
-        self._scoring_transport = scoring_transport
-        self._scoring_pipeline = None
+        self._scoring = ScoringClient(scoring_transport)
         self._targets: dict[str, tuple[str, str]] = {}  # endpoint → (scoring URI, key); never logged
         self._lock = threading.Lock()
 
@@ -114,6 +112,44 @@ class AzureOnlineEndpoints:
         log.info("%s: done", step)
         return result
 
+    def begin_deployment(self, endpoint: str, deployment: str, model_name: str, model_version: str) -> DeploymentInfo:
+        """Send the deployment's PUT and return without waiting for the long-running operation
+        (minutes for a first MLflow deployment); `get_deployment` reads its provisioning state."""
+        endpoint = validate_endpoint_name(endpoint)
+        deployment = validate_deployment_name(deployment)
+        model_name, model_version = model_ref(model_name, model_version)
+        step = f"start deploying {model_name} version {model_version} as {endpoint}/{deployment}"
+        existing = self.get_deployment(endpoint, deployment)
+        if existing is not None and existing.model_name == model_name and existing.model_version == model_version \
+                and existing.state in ("Succeeded", "Creating", "Updating"):
+            return existing
+        if existing is None and len(self.get_endpoint(endpoint).deployments) >= MAX_DEPLOYMENTS:
+            raise Conflict(f"{step}: endpoint already has the maximum of {MAX_DEPLOYMENTS} deployments")
+        from azure.ai.ml.entities import ManagedOnlineDeployment
+
+        with azure_step(step):
+            self._ml.online_deployments.begin_create_or_update(
+                ManagedOnlineDeployment(
+                    name=deployment, endpoint_name=endpoint,
+                    model=f"azureml:{model_name}:{model_version}",
+                    instance_type=self.config.instance_type,
+                    instance_count=self.config.instance_count,
+                ))
+        log.info("%s: started", step)
+        return DeploymentInfo(deployment, model_name, model_version, "Creating")
+
+    def get_deployment(self, endpoint: str, deployment: str) -> DeploymentInfo | None:
+        endpoint = validate_endpoint_name(endpoint)
+        deployment = validate_deployment_name(deployment)
+        try:
+            with azure_step(f"get deployment {endpoint}/{deployment}"):
+                info = _deployment_info(self._ml.online_deployments.get(name=deployment, endpoint_name=endpoint))
+        except NotFound:
+            return None
+        # Azure's transitional states (Updating, Scaling, ...) read as still being created
+        return info if info.state in ("Succeeded", "Failed", "Canceled") else DeploymentInfo(
+            info.name, info.model_name, info.model_version, "Creating" if info.state != "Canceled" else "Failed")
+
     def delete_deployment(self, endpoint: str, deployment: str) -> None:
         endpoint = validate_endpoint_name(endpoint)
         deployment = validate_deployment_name(deployment)
@@ -186,11 +222,11 @@ class AzureOnlineEndpoints:
         payload = json.dumps(body)
         for attempt in (1, 2):
             scoring_uri, key = self._target(endpoint, refresh=attempt == 2)
-            status, data, content_type, latency_ms = self._post(endpoint, scoring_uri, key, payload,
-                                                                 deployment, timeout_seconds)
+            status, data, content_type, latency_ms = self._scoring.post(endpoint, scoring_uri, key, payload,
+                                                                        deployment, timeout_seconds)
             if status != 401:
                 break
-        return ScoringResult(status, _parse_body(data, content_type), latency_ms)
+        return ScoringResult(status, parse_body(data, content_type), latency_ms)
 
     def _target(self, endpoint: str, refresh: bool) -> tuple[str, str]:
         with self._lock:
@@ -206,39 +242,6 @@ class AzureOnlineEndpoints:
         with self._lock:
             self._targets[endpoint] = (scoring_uri, key)
         return scoring_uri, key
-
-    def _post(self, endpoint: str, uri: str, key: str, payload: str, deployment: str | None, timeout: float):
-        from azure.core.exceptions import AzureError
-        from azure.core.rest import HttpRequest
-
-        headers = {"Content-Type": "application/json", "Accept": "application/json",
-                   "Authorization": f"Bearer {key}"}
-        if deployment:  # a fresh header dict per call: nothing sticks to the next one
-            headers[DEPLOYMENT_HEADER] = deployment
-        request = HttpRequest("POST", uri, headers=headers, content=payload)
-        started = time.perf_counter()
-        try:
-            response = self._pipeline().send_request(request, connection_timeout=timeout, read_timeout=timeout)
-            data = response.read()
-        except AzureError as error:
-            raise PlatformError(f"invoke endpoint {endpoint!r}"
-                                f"{f' deployment {deployment!r}' if deployment else ''}: "
-                                f"scoring URI unreachable: {error.__class__.__name__}: {error}") from error
-        latency_ms = (time.perf_counter() - started) * 1000
-        return response.status_code, data, response.headers.get("Content-Type", ""), latency_ms
-
-    def _pipeline(self):
-        if self._scoring_pipeline is None:
-            from azure.core import PipelineClient
-            from azure.core.pipeline.policies import HeadersPolicy, UserAgentPolicy
-
-            # No retries: a scoring call is a POST and its answer (any status) is the result.
-            kwargs = {"transport": self._scoring_transport} if self._scoring_transport is not None else {}
-            self._scoring_pipeline = PipelineClient(
-                base_url="", policies=[HeadersPolicy(), UserAgentPolicy(sdk_moniker="diabetes-retraining")],
-                **kwargs)
-        return self._scoring_pipeline
-
 
 # ----------------------------------------------------------------------- helpers
 
@@ -262,16 +265,3 @@ def _parse_model(model) -> tuple[str, str]:
     if len(parts) == 3 and parts[0] == "azureml":
         return parts[1], parts[2]
     return model, ""
-
-
-
-
-
-def _parse_body(data: bytes, content_type: str) -> object:
-    text = data.decode("utf-8", errors="replace")
-    if "json" in (content_type or ""):
-        try:
-            return json.loads(text)
-        except ValueError:
-            pass
-    return text
