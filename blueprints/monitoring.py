@@ -15,8 +15,12 @@ bp = func.Blueprint()
 
 @bp.timer_trigger(arg_name="timer", schedule="%DRIFT_CHECK_SCHEDULE%", run_on_startup=False)
 def drift_check(timer: func.TimerRequest) -> None:
-    record = get_services().drift.check_drift("timer")
+    services = get_services()
+    record = services.drift.check_drift("timer")
     log.info("drift check %s: %s", record["id"], record["verdict"])
+    estimate = services.performance.estimate_from_traffic()
+    if estimate:
+        log.info("estimated performance (CBPE) %s: %s, valid: %s", estimate["id"], estimate["metrics"], estimate["valid"])
 
 
 @bp.timer_trigger(arg_name="timer", schedule="%RETRAIN_SCHEDULE%", run_on_startup=False)

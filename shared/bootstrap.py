@@ -12,6 +12,7 @@ from typing import Callable
 
 from shared.domain.contract import DIABETES_CONTRACT
 from shared.domain.drift import DriftPolicy
+from shared.domain.evaluation import parse_slices
 from shared.domain.gate import GatePolicy
 from shared.domain.clock import utc_now
 from shared.ports import AuditLog, DocumentStore, FileStore, MLPlatform, Notifier, OnlineEndpoints, WindowReader
@@ -26,7 +27,7 @@ from shared.services.promotion import (
 from shared.services.repositories import Repositories
 from shared.services.training import TrainingConfig, TrainingService
 from shared.services.urls import PublicUrls
-from shared.settings import Settings, get_settings
+from shared.settings import Settings, SettingsError, get_settings
 
 
 @dataclass(frozen=True)
@@ -112,11 +113,23 @@ def _notifier(settings: Settings) -> Notifier:
     return LogNotifier()
 
 
+def gate_policy(settings: Settings) -> GatePolicy:
+    delivery = settings.delivery
+    try:
+        slices = parse_slices(delivery.gate_subgroups)
+    except ValueError as error:
+        raise SettingsError(f"GATE_SUBGROUPS: {error}") from None
+    return GatePolicy(delivery.gate_metric, delivery.gate_min_value, delivery.gate_max_drop,
+                      resamples=delivery.gate_bootstrap_resamples, confidence=delivery.gate_confidence,
+                      slices=slices, subgroup_min_rows=delivery.gate_subgroup_min_rows,
+                      recent_rows=delivery.gate_recent_rows)
+
+
 def delivery_config(settings: Settings) -> DeliveryConfig:
     return DeliveryConfig(
         model_name=settings.model_name,
         endpoint_name=settings.delivery.endpoint_name,
-        gate=GatePolicy(settings.delivery.gate_metric, settings.delivery.gate_min_value, settings.delivery.gate_max_drop),
+        gate=gate_policy(settings),
         smoke_max_latency_ms=settings.delivery.smoke_max_latency_ms,
         approval_ttl_hours=settings.delivery.approval_ttl_hours,
         approval_reminder_hours=settings.delivery.approval_reminder_hours,
@@ -167,7 +180,9 @@ def build_services(
         settings.monitoring.retrain_triggers, settings.monitoring.retrain_cooldown_hours,
         settings.monitoring.retrain_daily_cap), clock)
     performance = PerformanceTracking(repos, files, platform, retraining, PerformanceConfig(
-        settings.model_name, settings.delivery.gate_metric, settings.monitoring.performance_drop_threshold), clock)
+        settings.model_name, settings.delivery.gate_metric, settings.monitoring.performance_drop_threshold,
+        settings.delivery.endpoint_name, settings.monitoring.cbpe_max_ece, settings.monitoring.cbpe_min_rows),
+        clock, endpoints)
     drift = DriftMonitoring(repos, files, platform, reader or _window_reader(), endpoints, notifier, retraining,
                             performance, drift_config(settings), urls, clock)
     contract = dataclasses.replace(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Protocol
 
 from shared.domain.batches import BatchRef
+from shared.domain.evaluation import ScoredRows
 from shared.domain.training import JobStatus
 
 
@@ -105,6 +106,15 @@ class ModelVersionInfo:
     metrics: dict
 
 
+@dataclass(frozen=True)
+class RowsSource:
+    """Rows to score: a version's held-out split and/or CSV files (labelled data, captured traffic)."""
+
+    heldout_of: str | None = None
+    files: tuple = ()  # (name, CSV chunks) pairs
+    max_rows_per_file: int | None = None
+
+
 class MLPlatform(Protocol):
     """The ML platform: command jobs and the model registry (endpoints come with the outer loop)."""
 
@@ -133,6 +143,11 @@ class MLPlatform(Protocol):
 
     def score_data(self, model_name: str, version: str, csv_chunks: Iterable[bytes]) -> dict:
         """Score a labelled CSV (streamed) with that version: {"auc", "accuracy", "f1", "precision", "recall", "rows"}."""
+
+    def predict_proba(self, model_name: str, versions: list[str], rows: RowsSource) -> ScoredRows:
+        """Each version's probability of the positive class on the same rows: the held-out split of
+        `rows.heldout_of`'s training run, then each file's rows (at most `rows.max_rows_per_file`),
+        with the label where a row has one; PlatformError when a version or the split is missing."""
 
 
 @dataclass(frozen=True)

@@ -259,6 +259,13 @@ class FakeDeliveryPlatform(FakeMLPlatform):
         self.evaluations.append((tuple(versions), data_from_version))
         return {v: {**self.scores.get(v, {"auc": 0.9, "accuracy": 0.85}), "rows": 150} for v in versions}
 
+    def predict_proba(self, model_name, versions, rows):
+        from tests.fake_predictions import predict_proba
+
+        if rows.heldout_of:
+            self.evaluations.append((tuple(versions), rows.heldout_of))
+        return predict_proba(self, model_name, versions, rows)
+
     def get_input_example(self, model_name, version):
         return ["Pregnancies", "Age"], [[1, 30], [2, 40]]
 

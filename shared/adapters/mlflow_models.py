@@ -127,3 +127,39 @@ def score_data(tracking_uri: str, model_name: str, version: str, csv_chunks) -> 
         "f1": float(f1_score(y, p, zero_division=0)),
         "rows": int(len(y)),
     }
+
+
+def predict_proba(tracking_uri: str, model_name: str, versions: list[str], rows):
+    """Each version's positive-class probability on the same rows (see MLPlatform.predict_proba)."""
+    import pandas as pd
+
+    from shared.domain.evaluation import ScoredRows
+
+    frames, parts = [], []
+    if rows.heldout_of:
+        frames.append(pd.read_csv(_heldout_csv(tracking_uri, model_name, rows.heldout_of)))
+        parts.append((f"held-out split of v{rows.heldout_of}", len(frames[-1])))
+    for name, chunks in rows.files:
+        stream = io.BufferedReader(ChunkStream(chunks), buffer_size=1 << 20)
+        try:
+            frames.append(pd.read_csv(stream, nrows=rows.max_rows_per_file))
+        except pd.errors.EmptyDataError:
+            continue
+        parts.append((name, len(frames[-1])))
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(DIABETES_CONTRACT.names))
+    features = frame.drop(columns=[c for c in DIABETES_CONTRACT.not_features if c in frame.columns])
+    probabilities = {}
+    for version in versions:
+        model = _sklearn_model(tracking_uri, model_name, version)
+        columns = list(getattr(model, "feature_names_in_", features.columns))
+        missing = sorted(set(columns) - set(features.columns))
+        if missing:
+            raise PlatformError(f"the rows to score lack the columns {', '.join(missing)} that v{version} needs")
+        probabilities[version] = tuple(float(p) for p in model.predict_proba(features[columns])[:, 1]) if len(frame) else ()
+    labels = frame[LABEL] if LABEL in frame.columns else pd.Series([None] * len(frame), dtype=object)
+    return ScoredRows(
+        labels=tuple(None if pd.isna(v) else int(v) for v in labels),
+        features={c: tuple(float(v) for v in features[c]) for c in features.columns},
+        probabilities=probabilities,
+        parts=tuple(parts),
+    )

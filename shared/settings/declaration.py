@@ -12,7 +12,7 @@ from shared.settings.schema import (
 ML_BACKENDS = ("local", "azure")
 ALGORITHMS = ("gradient_boosting", "logistic_regression", "random_forest")
 GATE_METRICS = ("auc", "accuracy", "f1", "precision", "recall")
-RETRAIN_TRIGGERS = ("new_data", "drift", "performance", "schedule")
+RETRAIN_TRIGGERS = ("new_data", "drift", "performance", "estimated", "schedule")
 STORAGE_ACCOUNT_NAME = "AzureWebJobsStorage__accountName"
 DAY_SECONDS = 86_400
 NINETY_DAYS_HOURS = 24 * 90
@@ -73,7 +73,24 @@ SETTINGS: tuple[Setting, ...] = (
         Setting("GATE_MIN_VALUE", "gate_min_value", number(0, 1), "0.75",
                 "a candidate below this value of the gate metric fails the gate"),
         Setting("GATE_MAX_DROP", "gate_max_drop", number(0, 1), "0.02",
-                "a candidate more than this below the champion (on the same held-out rows) fails the gate"),
+                "the non-inferiority margin: a candidate fails the gate when the lower bound of the interval of "
+                "its gate metric minus the champion's (same rows) is not above minus this, or when a subgroup "
+                "drops by more than this"),
+        Setting("GATE_BOOTSTRAP_RESAMPLES", "gate_bootstrap_resamples", integer(100, 100_000), "1000",
+                "paired bootstrap resamples (seeded) of the gate metric's difference, candidate minus champion",
+                bicep=None),
+        Setting("GATE_CONFIDENCE", "gate_confidence", number(0.5, 0.999), "0.95",
+                "two-sided confidence level of that interval (0.95: its lower bound is the 2.5th percentile)",
+                bicep=None),
+        Setting("GATE_SUBGROUPS", "gate_subgroups", TEXT, "Age=30,50;BMI=25,30;Pregnancies=1",
+                "subgroup slices the gate judges one by one, `Column=cut,cut;...` (`Age=30,50`: under 30, "
+                "30 to 50, 50 and over; `Pregnancies=1`: 0 and more than 0); empty: none", bicep=None),
+        Setting("GATE_SUBGROUP_MIN_ROWS", "gate_subgroup_min_rows", integer(1, 10**6), "100",
+                "a subgroup with fewer rows (or one class only) is shown but not judged", bicep=None),
+        Setting("GATE_RECENT_ROWS", "gate_recent_rows", integer(0, 10**7), "5000",
+                "at most this many rows of the newest labelled file neither model trained on join the held-out "
+                "split in the gate, and of the recent window (newest file, captured traffic) in the disagreement "
+                "figure", bicep=None),
         Setting("SMOKE_MAX_LATENCY_MS", "smoke_max_latency_ms", number(1, 600_000), "2000",
                 "the staging smoke test fails when the deployment answers slower than this"),
         Setting("APPROVAL_TTL_HOURS", "approval_ttl_hours", number(0.001, NINETY_DAYS_HOURS), "72",
@@ -97,7 +114,8 @@ SETTINGS: tuple[Setting, ...] = (
         "monitoring",
         Setting("RETRAIN_TRIGGERS", "retrain_triggers", choices(RETRAIN_TRIGGERS), "new_data,drift,performance",
                 "what asks for a training job: new_data (each accepted file), drift (a drift check's verdict), "
-                "performance (the champion's metric drops on a new labelled file), schedule (RETRAIN_SCHEDULE)"),
+                "performance (the champion's metric drops on a new labelled file), estimated (the champion's "
+                "performance estimated on unlabelled live traffic drops), schedule (RETRAIN_SCHEDULE)"),
         Setting("RETRAIN_COOLDOWN_HOURS", "retrain_cooldown_hours", number(0, 24 * 30), "6",
                 "drift- and performance-triggered retraining waits at least this long after the previous one"),
         Setting("RETRAIN_DAILY_CAP", "retrain_daily_cap", integer(0, 1000), "3",
@@ -105,6 +123,11 @@ SETTINGS: tuple[Setting, ...] = (
         Setting("PERFORMANCE_DROP_THRESHOLD", "performance_drop_threshold", number(0, 1), "0.05",
                 "a drop of the gate metric larger than this, new labelled file vs the champion's held-out "
                 "figure, triggers retraining"),
+        Setting("CBPE_MAX_ECE", "cbpe_max_ece", number(0, 1), "0.05",
+                "performance estimated without labels (CBPE) on live traffic is valid only while the champion's "
+                "expected calibration error on its held-out split is at most this", bicep=None),
+        Setting("CBPE_MIN_ROWS", "cbpe_min_rows", integer(1, 10**9), "200",
+                "fewer captured live rows than this: no estimate, no trigger", bicep=None),
         Setting("DRIFT_MIN_WINDOW_ROWS", "drift_min_window_rows", integer(1, 10**9), "1000",
                 "drift windows smaller than this report insufficient_data and keep pooling new files"),
         Setting("DRIFT_PSI_THRESHOLD", "drift_psi_threshold", OPTIONAL_FRACTION, "",

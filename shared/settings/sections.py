@@ -42,6 +42,11 @@ class DeliverySettings:
     gate_metric: str
     gate_min_value: float
     gate_max_drop: float
+    gate_bootstrap_resamples: int
+    gate_confidence: float
+    gate_subgroups: str
+    gate_subgroup_min_rows: int
+    gate_recent_rows: int
     smoke_max_latency_ms: float
     approval_ttl_hours: float
     approval_reminder_hours: float
@@ -59,6 +64,8 @@ class MonitoringSettings:
     retrain_cooldown_hours: float
     retrain_daily_cap: int
     performance_drop_threshold: float
+    cbpe_max_ece: float
+    cbpe_min_rows: int
     drift_min_window_rows: int
     drift_psi_threshold: float | None
     drift_ks_threshold: float | None

@@ -195,3 +195,26 @@ def test_unreachable_or_invalid_webhook_never_raises(url, caplog):
     TeamsNotifier(url, timeout=2).notify(approval())
     assert "could not be delivered" in caplog.text
     assert "SECRETSIGNATURE123" not in caplog.text
+
+
+def test_an_approval_request_with_every_gate_figure_fits_the_card_compactly():
+    import numpy as np
+
+    from shared.domain.evaluation import ScoredRows
+    from shared.domain.gate import GatePolicy, judge_rows
+    from shared.services.promotion.notifications import gate_facts
+
+    rng = np.random.default_rng(1)
+    labels = (rng.random(2000) < 0.35).astype(int)
+    noise = rng.normal(0, 1, 2000)
+    p = {v: tuple(1 / (1 + np.exp(-(s * labels + noise - s / 2)))) for v, s in (("2", 1.6), ("1", 1.5))}
+    features = {"Age": tuple(rng.integers(21, 80, 2000) * 1.0), "BMI": tuple(rng.uniform(18, 50, 2000)),
+                "Pregnancies": tuple(rng.integers(0, 5, 2000) * 1.0)}
+    gate = judge_rows(GatePolicy(minimum=0.6), ScoredRows(tuple(labels), features, p, (("held out", 2000),)), "2", "1")
+    gate_dict = {**gate.to_dict(), "disagreement": {"rows": 900, "share": 0.031, "examples": []}}
+    card = adaptive_card(approval(facts=gate_facts(gate_dict), table=gate.table()))
+
+    assert len(encode(message(card))) < TEAMS_LIMIT_BYTES
+    shown = " ".join(texts(card)) + json.dumps(card, ensure_ascii=False)
+    assert "95% CI" in shown and "3.1% of 900 recent rows" in shown and "Age ≥ 50" in shown
+    assert "Brier" in shown and "sensitivity" in shown

@@ -12,7 +12,8 @@ from shared.adapters.azure_ml.training_job import TrainingJobBuilder
 from shared.domain.errors import Conflict, InvalidInput, NotFound, PlatformError
 from shared.domain.model_contract import JOB_NAME_TAG, METRIC_TAG_PREFIX
 from shared.domain.training import CANCELED, COMPLETED, FAILED, QUEUED, RUNNING, JobStatus
-from shared.ports import ModelVersionInfo, TrainingJobRequest
+from shared.domain.evaluation import ScoredRows
+from shared.ports import ModelVersionInfo, RowsSource, TrainingJobRequest
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +167,11 @@ class AzureMLPlatform:
         from shared.adapters.mlflow_models import score_data
 
         return score_data(self._mlflow_ready_uri(), model_name, version, csv_chunks)
+
+    def predict_proba(self, model_name: str, versions: list[str], rows: RowsSource) -> ScoredRows:
+        from shared.adapters.mlflow_models import predict_proba
+
+        return predict_proba(self._mlflow_ready_uri(), model_name, versions, rows)
 
     def _mlflow_ready_uri(self) -> str:
         uri = self.tracking_uri()

@@ -16,7 +16,8 @@ from shared.adapters.local_ml.mlflow_rest import MlflowRest
 from shared.adapters.local_ml.processes import REPO_ROOT, alive, start_time, tail
 from shared.domain.errors import NotFound
 from shared.domain.training import COMPLETED, FAILED, QUEUED, RUNNING, TERMINAL, TRAINING_FLAGS, JobStatus
-from shared.ports import ModelVersionInfo, TrainingJobRequest
+from shared.domain.evaluation import ScoredRows
+from shared.ports import ModelVersionInfo, RowsSource, TrainingJobRequest
 
 # The job folder's statuses → ours; anything else the runner writes counts as running.
 _STATUS = {job_folder.QUEUED: QUEUED, job_folder.RUNNING: RUNNING,
@@ -119,6 +120,11 @@ class LocalMLPlatform:
         from shared.adapters.mlflow_models import score_data
 
         return score_data(self.tracking_uri, model_name, version, csv_chunks)
+
+    def predict_proba(self, model_name: str, versions: list[str], rows: RowsSource) -> ScoredRows:
+        from shared.adapters.mlflow_models import predict_proba
+
+        return predict_proba(self.tracking_uri, model_name, versions, rows)
 
     def _training_command(self, job_dir: Path, request: TrainingJobRequest) -> list[str]:
         """training/train.py's command line for this job (unknown parameters are left out)."""

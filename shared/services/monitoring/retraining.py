@@ -11,7 +11,7 @@ from shared.services.training import TrainingService
 
 log = logging.getLogger(__name__)
 
-TRIGGERS = ("new_data", "drift", "performance", "schedule")
+TRIGGERS = ("new_data", "drift", "performance", "estimated", "schedule")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ def approval_notification(ctx: PromotionContext, approval: Approval, gate: GateR
         facts={
             "approval": approval.id,
             "gate": approval.gate.get("evaluated_on", ""),
+            **gate_facts(approval.gate),
             "smoke test": f"{'passed' if smoke.get('passed') else 'failed'}, {smoke.get('rows')} rows, {smoke.get('latency_ms')} ms",
             "training set": f"{training_set.get('id', '')[:12]} ({training_set.get('batches')} files, job {training_set.get('job')})",
             "expires": approval.expires_at,
@@ -45,7 +46,8 @@ def approval_notification(ctx: PromotionContext, approval: Approval, gate: GateR
 def gate_failed(ctx: PromotionContext, version: str, gate: GateResult) -> Notification:
     return Notification(
         kind="candidate.gate_failed", title=f"{ctx.config.model_name} v{version} failed the quality gate",
-        text="; ".join(gate.reasons), facts={"evaluated on": gate.evaluated_on}, table=gate.table(),
+        text="; ".join(gate.reasons), facts={"evaluated on": gate.evaluated_on, **gate_facts(gate.to_dict())},
+        table=gate.table(),
     )
 
 
@@ -64,8 +66,35 @@ def candidate_failed(ctx: PromotionContext, version: str, step: str, reason: str
     )
 
 
+def gate_facts(gate: dict) -> dict:
+    """The gate's uncertainty, subgroups, calibration, operating point and disagreement, one line each."""
+    facts, metric = {}, gate.get("metric", "")
+    difference, candidate, champion = gate.get("difference"), gate.get("candidate") or {}, gate.get("champion") or {}
+    if difference:
+        facts["interval"] = (f"{metric} candidate − champion {difference['point']:+.4f}, {difference['confidence']:.0%} "
+                             f"CI [{difference['lower']:+.4f}, {difference['upper']:+.4f}], {difference['resamples']} "
+                             f"paired resamples; lower bound must be > {-difference['margin']:+.4f}")
+    judged = [g for g in gate.get("subgroups", []) if g.get("judged")]
+    if gate.get("subgroups"):
+        worst = min(judged, key=lambda g: g["difference"], default=None)
+        facts["subgroups"] = (f"{len(judged)} of {len(gate['subgroups'])} judged, "
+                              + (f"{sum(g['regressed'] for g in judged)} regress; worst {worst['name']} "
+                                 f"{worst['difference']:+.4f}" if worst else "none to compare"))
+    if "brier" in candidate:
+        facts["calibration"] = (f"Brier {candidate['brier']:.4f}, ECE {candidate.get('ece', float('nan')):.4f}"
+                                + (f" (champion {champion['brier']:.4f}, {champion.get('ece', float('nan')):.4f})"
+                                   if "brier" in champion else ""))
+    if "sensitivity" in candidate:
+        facts["operating point"] = (f"sensitivity {candidate['sensitivity']:.3f}, "
+                                    f"specificity {candidate.get('specificity', float('nan')):.3f} at 0.5")
+    agreement = gate.get("disagreement")
+    if agreement:
+        facts["disagreement"] = (f"{agreement['share']:.1%} of {agreement['rows']} recent rows answered differently"
+                                 if agreement.get("share") is not None else agreement.get("error", "no recent rows"))
+    return facts
+
+
 def _table_from(gate: dict) -> tuple:
     if not gate:
         return ()
-    return GateResult(gate["passed"], gate["metric"], gate["candidate"], gate.get("champion"),
-                      gate.get("champion_version"), gate.get("evaluated_on", ""), tuple(gate.get("reasons", []))).table()
+    return GateResult.from_dict(gate).table()

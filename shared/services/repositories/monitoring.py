@@ -70,6 +70,13 @@ class PerformanceRepository:
             return self._by_id(record_id)
         return record
 
+    def add_estimate(self, record: dict) -> dict:
+        """Store a performance estimate without labels (CBPE on live traffic) in the same history."""
+        record_id = f"estimated-{validate_record_id(record['id'], 'performance estimate')}"
+        self._newest.add(record_id, _file_time(record))
+        self.store.create(self._key(record_id), record)
+        return record
+
     def newest(self, limit: int, continuation: str | None = None) -> Page[dict]:
         return self._newest.page(limit, continuation, self._by_id, _file_time)
 
