@@ -12,6 +12,7 @@ from typing import Callable
 
 from shared.domain.contract import DIABETES_CONTRACT
 from shared.domain.drift import DriftPolicy
+from shared.services.monitoring.windows import WindowRule
 from shared.domain.evaluation import parse_slices
 from shared.domain.gate import GatePolicy
 from shared.domain.clock import utc_now
@@ -139,9 +140,12 @@ def delivery_config(settings: Settings) -> DeliveryConfig:
 
 
 def drift_config(settings: Settings) -> DriftConfig:
-    policy = dataclasses.replace(DriftPolicy(), min_window_rows=settings.monitoring.drift_min_window_rows,
-                                 **settings.monitoring.drift_thresholds)
-    return DriftConfig(settings.model_name, policy, settings.monitoring.reports_container, settings.delivery.endpoint_name)
+    monitoring = settings.monitoring
+    policy = dataclasses.replace(DriftPolicy(), min_window_rows=monitoring.drift_min_window_rows,
+                                 false_alarm_rate=monitoring.drift_false_alarm_rate, **monitoring.drift_thresholds)
+    windows = WindowRule(monitoring.drift_recent_rows, monitoring.drift_recent_hours)
+    return DriftConfig(settings.model_name, policy, monitoring.reports_container, settings.delivery.endpoint_name,
+                       windows, monitoring.drift_confirmation_rule)
 
 
 def _window_reader() -> WindowReader:

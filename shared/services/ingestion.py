@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from shared.domain.batches import ACCEPTED, REJECTED, DataBatch
 from shared.domain.clock import iso
 from shared.domain.contract import DataContract, validate_csv
+from shared.domain.drift.file_profiler import FileProfiler, profile_seed
+from shared.domain.drift.window_profile import profile_to_dict
 from shared.domain.errors import NotFound
 from shared.ports import FileNotFound, FileStore, Notification, Notifier
 from shared.services.monitoring.performance import PerformanceTracking
@@ -39,6 +41,7 @@ class DataIngestion:
     ):
         self.files = files
         self.batches = repos.batches
+        self.profiles = repos.profiles  # each accepted file's window profile, for the drift checks
         self.notifier = notifier
         self.training = training
         self.performance = performance  # the champion scores each accepted batch
@@ -55,10 +58,12 @@ class DataIngestion:
             return self._finish(stored)
 
         received_at = iso(self.clock())
+        profiler = FileProfiler(self.config.contract, seed=profile_seed(name, info.etag))
         report = validate_csv(
             self.files.read_chunks(container, name, info.etag),
             self.config.contract,
             declared_size=info.size,
+            observer=profiler,
         )
         report_dict = report.to_dict()
         batch = DataBatch(
@@ -77,6 +82,8 @@ class DataIngestion:
         )
         if not report.accepted:
             batch.quarantine = self._quarantine(batch, report_dict)
+        if report.accepted:  # stored before the verdict: an accepted batch record always has its profile
+            self.profiles.add(name, info.etag, batch.decided_at, profile_to_dict(profiler.profile))
         recorded = self.batches.add(batch)
         if recorded is not batch:
             # A concurrent delivery of the same version decided first; its record stands.

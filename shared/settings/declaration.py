@@ -12,6 +12,7 @@ from shared.settings.schema import (
 ML_BACKENDS = ("local", "azure")
 ALGORITHMS = ("gradient_boosting", "logistic_regression", "random_forest")
 GATE_METRICS = ("auc", "accuracy", "f1", "precision", "recall")
+DRIFT_CONFIRMATIONS = ("1/1", "2/2", "2/3", "3/3", "2/4", "3/4", "3/5")
 RETRAIN_TRIGGERS = ("new_data", "drift", "performance", "estimated", "schedule")
 STORAGE_ACCOUNT_NAME = "AzureWebJobsStorage__accountName"
 DAY_SECONDS = 86_400
@@ -130,14 +131,25 @@ SETTINGS: tuple[Setting, ...] = (
                 "fewer captured live rows than this: no estimate, no trigger", bicep=None),
         Setting("DRIFT_MIN_WINDOW_ROWS", "drift_min_window_rows", integer(1, 10**9), "1000",
                 "drift windows smaller than this report insufficient_data and keep pooling new files"),
+        Setting("DRIFT_FALSE_ALARM_RATE", "drift_false_alarm_rate", number(0.0001, 0.5), "0.01",
+                "the chance that a drift check calls a window of undrifted data drift (per check and window, "
+                "all features together); each feature's critical values follow from it and both sample sizes", bicep=None),
+        Setting("DRIFT_RECENT_ROWS", "drift_recent_rows", integer(1, 10**9), "5000",
+                "the recent window (the one retraining follows): the newest files (and captured inputs) "
+                "holding at least this many rows", bicep=None),
+        Setting("DRIFT_RECENT_HOURS", "drift_recent_hours", number(0.001, 24 * 365), "",
+                "when set, the recent window is instead the files accepted in the last this many hours", bicep=None),
+        Setting("DRIFT_CONFIRMATIONS", "drift_confirmations", choice(DRIFT_CONFIRMATIONS), "1/1",
+                "M/N: drift asks for retraining when the recent window drifted in M of the last N checks", bicep=None),
         Setting("DRIFT_PSI_THRESHOLD", "drift_psi_threshold", OPTIONAL_FRACTION, "",
-                "per-feature PSI threshold; empty: the drift policy's tuned default", bicep=None),
+                "minimum PSI effect size a feature's PSI must also exceed to count; empty: the drift policy's "
+                "default", bicep=None),
         Setting("DRIFT_KS_THRESHOLD", "drift_ks_threshold", OPTIONAL_FRACTION, "",
-                "per-feature KS threshold; empty: the drift policy's tuned default", bicep=None),
+                "minimum KS effect size; empty: the drift policy's default", bicep=None),
         Setting("DRIFT_JS_THRESHOLD", "drift_js_threshold", OPTIONAL_FRACTION, "",
-                "per-feature Jensen-Shannon threshold; empty: the drift policy's tuned default", bicep=None),
+                "minimum Jensen-Shannon effect size; empty: the drift policy's default", bicep=None),
         Setting("DRIFT_SHARE", "drift_share", OPTIONAL_FRACTION, "",
-                "share of drifted features that makes the dataset drift; empty: the drift policy's tuned default",
+                "share of drifted features that makes the dataset drift; empty: one drifted feature is enough",
                 bicep=None),
         Setting("REPORTS_CONTAINER", "reports_container", CONTAINER, "reports",
                 "blob container of the drift reports (HTML)"),

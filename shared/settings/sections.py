@@ -67,6 +67,10 @@ class MonitoringSettings:
     cbpe_max_ece: float
     cbpe_min_rows: int
     drift_min_window_rows: int
+    drift_false_alarm_rate: float
+    drift_recent_rows: int
+    drift_recent_hours: float | None
+    drift_confirmations: str
     drift_psi_threshold: float | None
     drift_ks_threshold: float | None
     drift_js_threshold: float | None
@@ -79,6 +83,12 @@ class MonitoringSettings:
         given = {"psi_threshold": self.drift_psi_threshold, "ks_threshold": self.drift_ks_threshold,
                  "js_threshold": self.drift_js_threshold, "drifted_share": self.drift_share}
         return {name: value for name, value in given.items() if value is not None}
+
+    @property
+    def drift_confirmation_rule(self) -> tuple[int, int]:
+        """DRIFT_CONFIRMATIONS as (M, N)."""
+        needed, of = self.drift_confirmations.split("/")
+        return int(needed), int(of)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ verdict and its profile together.
 """
 from __future__ import annotations
 
+import zlib
 from typing import Callable, Sequence
 
 from shared.domain.drift.window import WindowAccumulator
@@ -40,6 +41,11 @@ class FileProfiler:
 
         if n:
             self.profile.count_rows(n, pick)
+
+
+def profile_seed(name: str, etag: str) -> int:
+    """A file version's own sample seed, so the samples of different files are independent."""
+    return zlib.crc32(f"{name}\n{etag}".encode("utf-8", "surrogatepass"))
 
 
 def _number(cell: str) -> float:

@@ -36,8 +36,10 @@ tr.drifted td{background:#fdecea}
 """
 
 
-def render_html(result: Any, title: str, links: Mapping[str, str] | None = None) -> str:
-    """The report page of a `DriftResult` (or its `to_dict()` form)."""
+def render_html(result: Any, title: str, links: Mapping[str, str] | None = None,
+                windows: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """The report page of a `DriftResult` (or its `to_dict()` form); `windows`: the verdicts of every
+    window of the check by name (rows, files, verdict, drifted_features), shown as a table."""
     data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
     verdict = str(data.get("verdict", ""))
     features: Mapping[str, Any] = data.get("features") or {}
@@ -55,6 +57,8 @@ def render_html(result: Any, title: str, links: Mapping[str, str] | None = None)
         f'<p class="muted">{_int(data.get("rows"))} rows in the window; '
         f"{len(drifted)} of {len(features)} features drifted ({_pct(data.get('drifted_share'))}).</p>",
     ]
+    if windows:
+        parts.append(_windows_table(windows))
     if links:
         items = []
         for label, url in links.items():
@@ -72,13 +76,15 @@ def render_html(result: Any, title: str, links: Mapping[str, str] | None = None)
         parts.append('<p class="muted">No data-quality problem found.</p>')
     parts.append(_summary_table(features, quality, policy))
     if policy:
+        share = policy.get("drifted_share")
         parts.append(
             '<p class="muted">Rules: a feature drifts when at least '
-            f"{escape(str(policy.get('votes_needed')))} of its statistics exceed their thresholds "
-            f"(PSI &gt; {_num(policy.get('psi_threshold'))}, KS &gt; {_num(policy.get('ks_threshold'))}, "
-            f"JS &gt; {_num(policy.get('js_threshold'))}); the dataset drifts when at least "
-            f"{_pct(policy.get('drifted_share'))} of the features drift; windows under "
-            f"{_int(policy.get('min_window_rows'))} rows are not judged.</p>"
+            f"{escape(str(policy.get('votes_needed')))} of its statistics exceed both the value noise alone "
+            f"reaches at the false-alarm rate {_num(policy.get('false_alarm_rate'))} per check (shared by all "
+            f"features and tests) and a minimum effect (PSI {_num(policy.get('psi_threshold'))}, KS "
+            f"{_num(policy.get('ks_threshold'))}, JS {_num(policy.get('js_threshold'))}); the dataset drifts when "
+            + ("one feature drifts" if share is None else f"at least {_pct(share)} of the features drift")
+            + f"; windows under {_int(policy.get('min_window_rows'))} rows are not judged.</p>"
         )
     parts.append(
         f'<h2>Distributions</h2><p class="muted"><span class="key" style="background:{_REFERENCE_COLOUR}"></span>'
@@ -109,6 +115,17 @@ def _summary_table(features: Mapping[str, Any], quality: Mapping[str, Any], poli
         )
     rows.append("</table>")
     return "".join(rows)
+
+
+def _windows_table(windows: Mapping[str, Mapping[str, Any]]) -> str:
+    rows = "".join(
+        f'<tr class="{"drifted" if w.get("verdict") == "drift" else ""}"><td class="name">'
+        f'{escape(str(name).replace("_", " "))}</td><td>{_int(w.get("rows"))}</td><td>{_int(w.get("files"))}</td>'
+        f'<td class="name">{escape(str(w.get("verdict", "")).replace("_", " "))}</td>'
+        f'<td class="name">{escape(", ".join(map(str, w.get("drifted_features") or [])))}</td></tr>'
+        for name, w in windows.items())
+    return ('<h2>Windows</h2><table><tr><th class="name">window</th><th>rows</th><th>files</th>'
+            f'<th class="name">verdict</th><th class="name">drifted</th></tr>{rows}</table>')
 
 
 def _feature_block(name: str, stats: Mapping[str, Any], quality: Mapping[str, Any]) -> str:

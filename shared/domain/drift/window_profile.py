@@ -59,7 +59,9 @@ def profile_to_dict(profile: WindowAccumulator) -> dict:
     for name in profile.baseline.features:
         tally = profile.tally(name)
         nonzero = np.flatnonzero(tally.counts)
+        grid = profile.baseline.features[name]
         features[name] = {
+            "grid": {"start": grid.start, "width": grid.width, "cells": grid.cells, "integer": grid.integer},
             "cells": _b64(nonzero.astype("<i4")), "counts": _b64(tally.counts[nonzero].astype("<i8")),
             "present_rows": tally.present_rows, "nulls": tally.nulls, "non_finite": tally.non_finite,
             "type_errors": tally.type_errors, "examples": list(tally.examples), "valid": tally.valid,
@@ -72,20 +74,19 @@ def profile_to_dict(profile: WindowAccumulator) -> dict:
             "features": features}
 
 
-def profile_from_dict(doc: dict, grids: Baseline) -> WindowAccumulator:
-    """A stored profile back as a WindowAccumulator on `grids` (features the grids lack are ignored)."""
+def profile_from_dict(doc: dict) -> WindowAccumulator:
+    """A stored profile back as a WindowAccumulator on its own grids."""
     import numpy as np
 
     if not isinstance(doc, dict) or doc.get("format") != PROFILE_FORMAT:
         raise ValueError("not a window profile of format %s" % PROFILE_FORMAT)
+    grids = _stored_grids(doc["features"])
     profile = new_profile(grids, int(doc.get("reservoir_size", RESERVOIR_ROWS)))
     profile.rows, profile.chunks = int(doc["rows"]), int(doc["chunks"])
     profile.extra_columns.update(dict.fromkeys(doc.get("extra_columns", [])))
     profile.length_mismatches.update({str(k): int(v) for k, v in doc.get("length_mismatches", {}).items()})
     sampled = {}
     for name, stored in doc["features"].items():
-        if name not in grids.features:
-            continue
         tally = profile.tally(name)
         cells = np.frombuffer(base64.b64decode(stored["cells"]), dtype="<i4")
         tally.counts[cells] = np.frombuffer(base64.b64decode(stored["counts"]), dtype="<i8")
@@ -99,6 +100,18 @@ def profile_from_dict(doc: dict, grids: Baseline) -> WindowAccumulator:
     keys = np.frombuffer(base64.b64decode(doc["sample_keys"]), dtype="<f8").copy()
     profile.row_sample.restore(keys, sampled)
     return profile
+
+
+def _stored_grids(features: dict) -> Baseline:
+    grids = {}
+    for name, stored in features.items():
+        grid = stored["grid"]
+        grids[name] = NumericBaseline(
+            name=name, dtype="int" if grid["integer"] else "float", integer=bool(grid["integer"]), count=0,
+            null_count=0, min=float(grid["start"]), max=float(grid["start"]) + float(grid["width"]) * int(grid["cells"]),
+            mean=None, std=None, start=float(grid["start"]), width=float(grid["width"]), cells=int(grid["cells"]),
+            fine_counts=(), cuts=())
+    return Baseline(features=grids, rows=0, version=PROFILE_FORMAT)
 
 
 def project(profile: WindowAccumulator, baseline: Baseline) -> WindowAccumulator:
@@ -153,7 +166,7 @@ def _finite(value: float) -> float | None:
 
 
 def merge_profiles(profiles: Iterable[WindowAccumulator], grids: Baseline) -> WindowAccumulator:
-    """One profile of all the given ones (an empty one when there are none)."""
+    """One profile of all the given ones, on `grids` (an empty one when there are none)."""
     merged = new_profile(grids)
     for profile in profiles:
         merged.merge(profile)

@@ -1,19 +1,24 @@
-"""Drift checks: the data accepted since the champion was trained (and captured live inputs)
-against the champion's training baseline; a JSON record and an HTML report per check."""
+"""Drift checks: three windows of data against the champion's training baseline (the newest file,
+the recent window, everything since the champion was trained), merged from stored profiles;
+a JSON record and an HTML report per check. Retraining follows the recent window, once its
+verdict has been "drift" in M of the last N checks (DRIFT_CONFIRMATIONS)."""
 from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.domain.batches import BatchRef
 from shared.domain.clock import iso
-from shared.domain.drift import DriftPolicy, WindowAccumulator, baseline_from_profile, check_drift, render_html
+from shared.domain.contract import DIABETES_CONTRACT, DataContract
+from shared.domain.drift import DriftPolicy, baseline_from_profile, check_drift, render_html
+from shared.domain.drift.window_profile import project
 from shared.domain.errors import NotFound
 from shared.domain.model_contract import JOB_NAME_TAG
 from shared.ports import FileStore, MLPlatform, Notification, Notifier, OnlineEndpoints, WindowReader
 from shared.services.monitoring.performance import PerformanceTracking
 from shared.services.monitoring.retraining import RetrainingPolicy
+from shared.services.monitoring.windows import RECENT, WindowProfiles, WindowRule
 from shared.services.repositories import Repositories
 from shared.services.urls import PublicUrls
 
@@ -26,10 +31,13 @@ class DriftConfig:
     policy: DriftPolicy
     reports_container: str
     endpoint_name: str
+    windows: WindowRule = field(default_factory=WindowRule)
+    confirmations: tuple[int, int] = (1, 1)     # (M, N): drift in M of the last N checks asks for retraining
+    contract: DataContract = DIABETES_CONTRACT
 
 
 class DriftMonitoring:
-    """Cheap checks that can run often: nothing here re-reads the training data."""
+    """Cheap checks that can run often: their cost grows with the number of files, not rows."""
 
     def __init__(self, repos: Repositories, files: FileStore, platform: MLPlatform, reader: WindowReader,
                  endpoints: OnlineEndpoints, notifier: Notifier, retraining: RetrainingPolicy,
@@ -37,7 +45,6 @@ class DriftMonitoring:
         self.repos = repos
         self.files = files
         self.platform = platform
-        self.reader = reader
         self.endpoints = endpoints
         self.notifier = notifier
         self.retraining = retraining
@@ -45,9 +52,10 @@ class DriftMonitoring:
         self.config = config
         self.urls = urls
         self.clock = clock
+        self.profiles = WindowProfiles(repos, files, reader, config.contract, config.windows)
 
     def check_drift(self, trigger: str = "timer") -> dict:
-        """Compare the data accepted since the champion was trained with the champion's baseline."""
+        """Compare the three windows with the champion's baseline; the recent window decides."""
         now = self.clock()
         check_id = f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         production = self.repos.production.get()
@@ -57,41 +65,43 @@ class DriftMonitoring:
             record.update(verdict="no_champion", detail="no model serves production yet: nothing to compare with")
             return self.repos.drift_checks.add(record)
         baseline = baseline_from_profile(self.platform.get_baseline_profile(self.config.model_name, champion))
-        window = self._window_batches(champion)
-        accumulator = WindowAccumulator(baseline)
-        for batch in window:
-            chunks = self.files.read_chunks(batch.container, batch.name, batch.etag)
-            for columns in self.reader.columns(chunks, _format(batch.name), baseline.names):
-                accumulator.add(columns)
-        from_files = accumulator.rows
-        if production.champion_deployment:
-            captured = self.endpoints.captured_inputs(self.config.endpoint_name, production.champion_deployment)
-            for columns in self.reader.columns(captured, "csv", baseline.names):
-                accumulator.add(columns)
-        result = check_drift(baseline, accumulator, self.config.policy)
+        captured = (self.endpoints.captured_inputs(self.config.endpoint_name, production.champion_deployment)
+                    if production.champion_deployment else iter(()))
+        windows = self.profiles.windows(self._window_batches(champion), captured, now)
+        results = {name: check_drift(baseline, project(w.profile, baseline), self.config.policy)
+                   for name, w in windows.items()}
+        result, recent = results[RECENT], windows[RECENT]
         report_name = f"drift/{check_id}.html"
+        summaries = {name: {"verdict": r.verdict, "rows": r.rows, "files": len(windows[name].files),
+                            "drifted_features": list(r.drifted_features), "reason": r.reason}
+                     for name, r in results.items()}
         record.update(
-            verdict=result.verdict, rows=result.rows, files=[b.name for b in window],
-            captured_rows=result.rows - from_files,
+            verdict=result.verdict, rows=result.rows, files=recent.files, captured_rows=recent.captured_rows,
             drifted_features=list(result.drifted_features), drifted_share=result.drifted_share,
-            problems=list(result.problems), result=result.to_dict(),
+            problems=list(result.problems), result=result.to_dict(), windows=summaries,
             report={"container": self.config.reports_container, "name": report_name,
                     "url": self.urls.drift_report(check_id)},
             performance=self.performance.history(limit=5),
         )
         title = f"Drift check {check_id}: {result.verdict} ({self.config.model_name} v{champion})"
         self.files.write(self.config.reports_container, report_name,
-                         render_html(result, title, {"JSON": self.urls.drift()}).encode(),
+                         render_html(result, title, {"JSON": self.urls.drift()}, summaries).encode(),
                          content_type="text/html; charset=utf-8")
         if result.verdict == "drift":
-            reason = f"data drift in {', '.join(result.drifted_features)} ({result.rows} rows since v{champion})"
-            record["retraining"] = self.retraining.request("drift", reason)
+            record["confirmation"] = self._confirmation(champion)
+            if record["confirmation"]["confirmed"]:
+                reason = (f"data drift in {', '.join(result.drifted_features)} "
+                          f"({result.rows} recent rows since v{champion})")
+                record["retraining"] = self.retraining.request("drift", reason)
+            else:
+                record["retraining"] = {"retrain": False, "detail": record["confirmation"]["detail"]}
         self.repos.drift_checks.add(record)
         if result.verdict in ("drift", "data_quality"):
             self.notifier.notify(Notification(
                 kind=f"drift.{result.verdict}", title=title,
                 text=" ".join([result.reason, *result.problems]),
-                facts={"rows": result.rows, "files": len(window), "retraining": record.get("retraining", {}).get("detail", "-")},
+                facts={"rows": result.rows, "files": len(recent.files),
+                       "retraining": record.get("retraining", {}).get("detail", "-")},
                 links={"Report": record["report"]["url"]},
             ))
         return record
@@ -100,7 +110,7 @@ class DriftMonitoring:
         """The newest check in full, a page of check summaries, and the performance history."""
         page = self.repos.drift_checks.newest(history, continuation)
         summaries = [{k: c.get(k) for k in ("id", "at", "trigger", "verdict", "rows", "drifted_features",
-                                             "champion_version", "retraining")} for c in page.items]
+                                             "champion_version", "retraining", "windows")} for c in page.items]
         latest = page.items[0] if page.items and continuation is None else None
         return {"latest": latest, "history": summaries, "continuation": page.continuation,
                 "performance": self.performance.history(limit=history)}
@@ -113,6 +123,17 @@ class DriftMonitoring:
         info = self.files.info(report["container"], report["name"])
         return b"".join(self.files.read_chunks(report["container"], report["name"], info.etag))
 
+    def _confirmation(self, champion: str) -> dict:
+        """Whether this drift (the check being recorded) makes M of the last N checks of this champion drift."""
+        needed, of = self.config.confirmations
+        earlier = [c for c in self.repos.drift_checks.newest(of - 1).items
+                   if c.get("champion_version") == champion][: of - 1] if of > 1 else []
+        drifts = 1 + sum(1 for c in earlier if c.get("verdict") == "drift")
+        confirmed = drifts >= needed
+        detail = (f"drift in {drifts} of the last {1 + len(earlier)} checks"
+                  + ("" if confirmed else f"; retraining waits for {needed} of {of} (DRIFT_CONFIRMATIONS)"))
+        return {"confirmed": confirmed, "drifts": drifts, "checks": 1 + len(earlier), "detail": detail}
+
     def _window_batches(self, champion: str) -> list[BatchRef]:
         """Accepted files the champion did not train on, oldest first."""
         trained_on = self._training_set(champion)
@@ -124,7 +145,3 @@ class DriftMonitoring:
         job_name = (event.get("tags") or {}).get(JOB_NAME_TAG) if event else None
         job = self.repos.jobs.find(job_name) if job_name else None
         return {(b["name"], b["etag"]) for b in job.batches} if job else set()
-
-
-def _format(name: str) -> str:
-    return "parquet" if name.lower().endswith((".parquet", ".pq")) else "csv"

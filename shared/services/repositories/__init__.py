@@ -17,6 +17,7 @@ from shared.services.repositories.jobs import JobRepository, TrainingRequests
 from shared.services.repositories.models import MalformedEvents, ModelEventRepository
 from shared.services.repositories.monitoring import DriftCheckRepository, PerformanceRepository, RetrainingLog
 from shared.services.repositories.paging import Page
+from shared.services.repositories.profiles import WindowProfileRepository
 from shared.services.repositories.rejected_models import RejectedModelEvents
 
 
@@ -35,6 +36,7 @@ class Repositories:
     drift_checks: DriftCheckRepository
     performance: PerformanceRepository
     retraining: RetrainingLog
+    profiles: WindowProfileRepository
 
     @classmethod
     def on(cls, store: DocumentStore, model_name: str, clock: Callable[[], datetime]) -> "Repositories":
@@ -45,7 +47,7 @@ class Repositories:
             candidates=CandidateRepository(store, model_name),
             production=ProductionRepository(store, model_name, clock), approvals=ApprovalRepository(store),
             drift_checks=DriftCheckRepository(store), performance=PerformanceRepository(store),
-            retraining=RetrainingLog(store),
+            retraining=RetrainingLog(store), profiles=WindowProfileRepository(store),
         )
 
 
