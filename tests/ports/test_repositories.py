@@ -90,3 +90,18 @@ def test_ids_that_are_not_ours_never_become_keys(repos):
             repos.drift_checks.find(bad)
     with pytest.raises(InvalidInput):
         repos.candidates.find("1" * 400)
+
+
+def test_malformed_events_past_a_minutes_cap_are_counted_exactly_by_interleaved_writers(documents):
+    from shared.services.repositories.models import MalformedEvents
+
+    first, second = MalformedEvents(documents), MalformedEvents(documents)
+    for n in range(10):
+        (first if n % 3 else second).note_dropped({"id": f"../x-{n}"}, "no name", START + timedelta(seconds=n))
+    first.note_dropped({"id": "../x-0"}, "no name", START)  # the same event again: counted, named once
+    first.keep({"id": "../kept"}, "no name", START)
+
+    [summary] = first.dropped(10).items
+    assert summary["count"] == 11 and len(summary["hashes"]) == 10
+    assert first.kept_in_minute(START + timedelta(seconds=30), 50) == 1
+    assert not any(".." in key for key in documents.list_keys("", 100).keys)
