@@ -7,12 +7,15 @@ in by the job runner emulator.
     runner.pid                 "<pid> <start time>" of the runner process
     runner.log                 the runner's own output
     inputs/training_set.json   the training set's manifest (written at submission)
-    inputs/training_data/<container>/<blob name>   the input blobs, downloaded by the runner
+    inputs/training_data/<file>   the input blobs, downloaded by the runner under short names
+                                  (`input_file`: hash-based, whatever the blob's name)
     user_logs/std_log.txt      the command's output (Azure ML's name for it)
     outputs/result.json        what the command reports: {"model_version", "run_id", "metrics", ...}
 
 spec.json: {"job_name", "experiment",
-            "inputs": [{"container", "name", "etag", "sha256"}],   blob versions to download
+            "inputs": [{"container", "blob", "etag", "sha256", "file"}],   blobs to download to
+                       training_data/<file>; "etag": "" reads the blob as it is (immutable copies),
+                       "sha256" is checked against the downloaded bytes
             "command": [<script>, <argument>, ...]}                run by the runner's Python
 """
 from __future__ import annotations
@@ -34,6 +37,13 @@ def training_set_file(job_dir: Path) -> Path:
 
 def training_data_dir(job_dir: Path) -> Path:
     return job_dir / "inputs" / "training_data"
+
+
+def input_file(version_id: str) -> str:
+    """The file one input is downloaded to: short and path-safe (a file name has at most 255 bytes)."""
+    if not version_id.isascii() or not version_id.isalnum() or not 1 <= len(version_id) <= 64:
+        raise ValueError(f"input id {version_id[:80]!r} must be 1-64 ASCII letters and digits")
+    return f"{version_id}.csv"
 
 
 def log_file(job_dir: Path) -> Path:

@@ -197,7 +197,8 @@ def build_services(
     )
     ingestion = DataIngestion(files, repos, notifier, training, performance,
                               IngestionConfig(settings.storage.quarantine_container, contract,
-                                              train_on_new_data="new_data" in settings.monitoring.retrain_triggers), clock)
+                                              train_on_new_data="new_data" in settings.monitoring.retrain_triggers), clock,
+                              audit)
     ctx = PromotionContext(delivery_config(settings), repos, files, platform, endpoints, notifier, audit, urls, clock)
     candidates = CandidatePipeline(ctx)
     approvals = ApprovalService(ctx)

@@ -78,7 +78,12 @@ class FileStore(Protocol):
         """Stream the file version with this ETag; raise FileNotFound if it changed or vanished."""
 
     def copy(self, container: str, name: str, etag: str, to_container: str, to_name: str) -> None:
-        """Server-side copy of that file version (the source is never modified)."""
+        """Server-side copy of that file version (the source is never modified); FileNotFound if it changed or vanished."""
+
+    def keep_copy(self, container: str, name: str, etag: str, to_container: str, to_name: str) -> FileInfo:
+        """Server-side copy of that file version to a name written at most once (a content-addressed
+        name): when `to_name` exists it is left as it is. The target's info; FileNotFound if the
+        source version changed or vanished and the target does not exist."""
 
     def write(self, container: str, name: str, data: bytes, content_type: str = "application/json") -> None:
         """Create or overwrite a small file."""

@@ -94,10 +94,19 @@ class FakeFileStore:
             yield data[start:start + chunk_size]
 
     def copy(self, container, name, etag, to_container, to_name):
-        data, current = self.files[(container, name)]
+        data, current = self.files.get((container, name), (b"", None))
         if current != etag:
             raise FileNotFound(name)
         self.upload(to_container, to_name, data)
+
+    def keep_copy(self, container, name, etag, to_container, to_name):
+        if (to_container, to_name) not in self.files:
+            self.copy(container, name, etag, to_container, to_name)
+        return self.info(to_container, to_name)
+
+    def delete(self, container, name):
+        """What a person does in the portal (not a port operation)."""
+        del self.files[(container, name)]
 
     def write(self, container, name, data, content_type="application/json"):
         self.upload(container, name, data)

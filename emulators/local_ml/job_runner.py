@@ -10,6 +10,7 @@ The job folder's layout is `emulator_formats.job_folder`. Environment: `AzureWeb
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -48,19 +49,25 @@ def main(job_dir: Path) -> int:
 
 
 def download_inputs(inputs: list[dict], data_dir: Path) -> None:
-    """Download each input blob version (ETag-checked) to `<data_dir>/<container>/<name>`, as
-    Azure ML's download mode would."""
+    """Download each input blob to `<data_dir>/<file>`, as Azure ML's download mode would: by name
+    (ETag-checked when the input names one), each file's sha256 checked against the input's."""
     from azure.core import MatchConditions
 
     service = _blob_service(os.environ["AzureWebJobsStorage"])
+    data_dir.mkdir(parents=True, exist_ok=True)
     for batch in inputs:
-        target = data_dir / batch["container"] / batch["name"]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        blob = service.get_blob_client(batch["container"], batch["name"])
-        downloader = blob.download_blob(etag=batch["etag"], match_condition=MatchConditions.IfNotModified)
+        target = data_dir / Path(batch["file"]).name
+        blob = service.get_blob_client(batch["container"], batch["blob"])
+        conditions = {"etag": batch["etag"], "match_condition": MatchConditions.IfNotModified} if batch.get("etag") else {}
+        downloader = blob.download_blob(**conditions)
+        digest = hashlib.sha256()
         with open(target, "wb") as handle:
             for chunk in downloader.chunks():
+                digest.update(chunk)
                 handle.write(chunk)
+        if batch.get("sha256") and digest.hexdigest() != batch["sha256"]:
+            raise ValueError(f"input {batch['file']}: the blob's sha256 is {digest.hexdigest()}, "
+                             f"not the accepted {batch['sha256']}")
 
 
 def finish(job_dir: Path, spec: dict, status: str, **details) -> int:

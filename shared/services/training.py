@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from shared.domain.batches import BatchRef
+from shared.domain.batches import Acceptance, BatchRef
 from shared.domain.clock import iso, parse_iso
 from shared.domain.training import FAILED, QUEUED, RUNNING, STATUSES, JobStatus, TrainingJob, training_set_id
 from shared.ports import MLPlatform, Notification, Notifier, TrainingJobRequest
@@ -33,16 +33,17 @@ class TrainingService:
         self.config = config
         self.clock = clock
 
-    def add_accepted(self, batch: BatchRef) -> None:
-        """Add the batch to the accepted data (the training set of the next job); idempotent."""
-        self.repos.accepted.add(batch)
+    def add_accepted(self, batch: BatchRef, seen_at: str | None = None) -> Acceptance:
+        """Add the batch to the accepted data (the training set of the next job); idempotent. A version
+        of the same name seen earlier (`seen_at`: when its validation began; default now) leaves it."""
+        return self.repos.accepted.add(batch, seen_at or iso(self.clock()))
 
     def request_training(self, batch: BatchRef | None, reason: str) -> None:
         """Ask for a job on all accepted data once the quiet period has passed (restarted by each
         request); idempotent per batch. `batch` None: a request without new data (drift, schedule)."""
         now = self.clock()
-        if batch is not None:
-            self.add_accepted(batch)
+        if batch is not None and not self.add_accepted(batch).joined:
+            return  # superseded by a newer version of its file, or withdrawn
 
         def add_to_pending(doc: dict | None) -> dict | None:
             doc = doc if doc and doc.get("open") else _new_request(now)
@@ -133,13 +134,16 @@ class TrainingService:
         self.jobs.change(job.name, lambda job: job.mark_running())
 
     def _close_request(self, request_id: str, included: list[BatchRef]) -> None:
-        included_dicts = [b.to_dict() for b in included]
+        included_ids = {b.id for b in included}
+        current = {b.id for b in self.accepted_data()}
         now = self.clock()
 
         def close(doc: dict | None) -> dict | None:
             if not doc or doc.get("request_id") != request_id:
                 return None
-            remaining = [b for b in doc["batches"] if b not in included_dicts]
+            # Versions superseded or withdrawn since their request are in no training set: they ask for nothing.
+            remaining = [b for b in doc["batches"]
+                         if BatchRef.from_dict(b).id not in included_ids and BatchRef.from_dict(b).id in current]
             if not remaining:
                 return {**doc, "open": False, "closed_at": iso(now)}
             # Data accepted while we were submitting: it starts the next request.

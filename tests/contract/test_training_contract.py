@@ -163,3 +163,28 @@ def test_workspace_tracking_uri_for_mlflow(platform, arm):
     assert platform.tracking_uri().startswith("azureml://westeurope.api.azureml.ms/mlflow/v1.0/subscriptions/")
     platform.tracking_uri()
     assert len(arm.calls("GET")) == 1  # cached
+
+
+def kept(name: str, etag: str, sha: str) -> BatchRef:
+    return BatchRef("data", name, etag, sha, f"_accepted/{sha}", '"0x8DC0"')
+
+
+def test_kept_copies_are_the_job_inputs_under_short_names_and_their_hashes_are_checked(platform, arm):
+    long_name = "landing/" + "données-模型" * 100 + ".csv"  # 1,008 characters
+    batches = (kept("landing/diabetes-a.csv", '"0x8DA1"', "a" * 64), kept(long_name, '"0x8DA2"', "b" * 64))
+    platform.submit_training_job(TrainingJobRequest("train-kept", "diabetes-classifier", batches,
+                                                    training_set_id(list(batches))))
+
+    asset = arm.calls("PUT", "/data/")[0].body["properties"]
+    assert asset["dataUri"] == "azureml://datastores/retrain_data/paths/_accepted/"
+    job = arm.calls("PUT", "/jobs/")[0].body["properties"]
+    assert job["inputs"]["batch_000"]["uri"] == f"azureml://datastores/retrain_data/paths/_accepted/{'a' * 64}"
+    assert job["inputs"]["batch_001"]["uri"] == f"azureml://datastores/retrain_data/paths/_accepted/{'b' * 64}"
+    command = job["command"]
+    for batch, key in zip(batches, ("batch_000", "batch_001")):
+        assert f"ln -s ${{{{inputs.{key}}}}} training_data/{batch.id}.csv" in command
+        assert f"'{batch.sha256}  training_data/{batch.id}.csv'" in command
+    assert "sha256sum --quiet -c training_data.sha256" in command
+    assert "données" not in command and "mkdir -p training_data/" not in command, "no path is made of the name"
+    assert "\\u00e9" in command, "the name is kept as data, in the manifest"
+    assert command.index("sha256sum") < command.index("python train.py")

@@ -76,3 +76,48 @@ def test_a_failing_job_reports_failed_with_the_log_tail_and_registers_nothing(pl
 
     with pytest.raises(NotFound):
         platform.get_model_version(model_name, "1")
+
+
+def kept_copy(azurite, name: str, data: bytes) -> BatchRef:
+    """An uploaded file and its immutable copy, as ingestion keeps them on acceptance."""
+    import hashlib
+
+    from shared.adapters.blob_storage import BlobFileStore, blob_service
+    from shared.services.repositories.batches import accepted_copy_name
+
+    etag = upload_file(azurite, "data", name, data)
+    sha = hashlib.sha256(data).hexdigest()
+    copy = BlobFileStore(blob_service(azurite)).keep_copy("data", name, etag, "data", accepted_copy_name(sha))
+    return BatchRef("data", name, etag, sha, copy.name, copy.etag)
+
+
+def run(platform, batch: BatchRef, model_name: str):
+    job_name = f"train-it-{uuid.uuid4().hex[:8]}"
+    platform.submit_training_job(TrainingJobRequest(job_name, model_name, (batch,), training_set_id([batch]),
+                                                    {"algorithm": "logistic_regression"}))
+    return job_name, wait_for("the job to finish",
+                              lambda: (s := platform.get_job(job_name)).status in (COMPLETED, FAILED) and s, 120)
+
+
+def test_a_job_reads_the_kept_copy_under_a_short_name_whatever_the_blob_name(platform, azurite):
+    from azure.storage.blob import BlobServiceClient
+
+    name = f"it/{uuid.uuid4().hex[:6]}/" + "données-模型-" * 70 + ".csv"  # 900+ characters, 1,900+ bytes
+    data = sample(600)
+    batch = kept_copy(azurite, name, data)
+    BlobServiceClient.from_connection_string(azurite).get_blob_client("data", name).delete_blob()
+
+    job_name, status = run(platform, batch, f"it-model-{uuid.uuid4().hex[:6]}")
+
+    assert status.status == COMPLETED, status.error + status.log_tail
+    [downloaded] = (platform.jobs_dir / job_name / "inputs" / "training_data").iterdir()
+    assert downloaded.name == f"{batch.id}.csv" and downloaded.read_bytes() == data
+
+
+def test_a_copy_changed_by_hand_fails_the_job_naming_the_hash(platform, azurite):
+    batch = kept_copy(azurite, f"it/{uuid.uuid4().hex[:8]}.csv", sample(611))  # bytes no other test copies
+    upload_file(azurite, "data", batch.copy_name, sample(500))
+
+    _, status = run(platform, batch, f"it-model-{uuid.uuid4().hex[:6]}")
+
+    assert status.status == FAILED and "sha256" in status.error

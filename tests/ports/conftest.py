@@ -25,10 +25,10 @@ def documents(side, request):
 
 
 class Files:
-    """A FileStore and a way to put a file in it the way a data engineer would (an upload)."""
+    """A FileStore and ways to put a file in it and take it out the way a data engineer would."""
 
-    def __init__(self, store, upload):
-        self.store, self.upload = store, upload
+    def __init__(self, store, upload, delete):
+        self.store, self.upload, self.delete = store, upload, delete
 
     def __getattr__(self, name):
         return getattr(self.store, name)
@@ -38,12 +38,14 @@ class Files:
 def files(side, request) -> Files:
     if side == "fake":
         fake = FakeFileStore()
-        return Files(fake, lambda container, name, data: fake.upload(container, name, data))
+        return Files(fake, lambda container, name, data: fake.upload(container, name, data), fake.delete)
     from devstack.client import upload_file
     from shared.adapters.blob_storage import BlobFileStore, blob_service
 
     azurite = request.getfixturevalue("azurite")
-    return Files(BlobFileStore(blob_service(azurite)), lambda c, n, d: upload_file(azurite, c, n, d))
+    service = blob_service(azurite)
+    return Files(BlobFileStore(service), lambda c, n, d: upload_file(azurite, c, n, d),
+                 lambda c, n: service.get_blob_client(c, n).delete_blob())
 
 
 @pytest.fixture

@@ -91,3 +91,42 @@ def test_a_changed_or_missing_file_is_not_read_under_a_stale_etag(files):
         list(files.read_chunks(container, "f.csv", old))
     with pytest.raises(FileNotFound):
         files.info(container, "nope.csv")
+
+
+LONG_UNICODE_NAME = "landing/" + "données-模型-" * 92 + ".csv"  # 1,024 characters: Azure's longest blob name
+
+
+def test_keep_copy_writes_a_content_addressed_copy_once(files):
+    container = f"data-{uuid.uuid4().hex[:8]}"
+    etag = files.upload(container, "in/a.csv", b"first")
+    copy = files.keep_copy(container, "in/a.csv", etag, container, "_accepted/h1")
+    other = files.upload(container, "in/b.csv", b"first")
+
+    again = files.keep_copy(container, "in/b.csv", other, container, "_accepted/h1")
+
+    assert (copy.name, copy.size) == ("_accepted/h1", 5)
+    assert again.etag == copy.etag, "an existing copy is left as it is"
+    assert b"".join(files.read_chunks(container, "_accepted/h1", copy.etag)) == b"first"
+
+
+def test_keep_copy_of_a_changed_source_is_not_found_and_writes_nothing(files):
+    container = f"data-{uuid.uuid4().hex[:8]}"
+    old = files.upload(container, "a.csv", b"one")
+    files.upload(container, "a.csv", b"two")
+
+    with pytest.raises(FileNotFound):
+        files.keep_copy(container, "a.csv", old, container, "_accepted/h2")
+    with pytest.raises(FileNotFound):
+        files.info(container, "_accepted/h2")
+
+
+def test_a_copy_outlives_its_original_and_any_re_upload(files):
+    container = f"data-{uuid.uuid4().hex[:8]}"
+    etag = files.upload(container, LONG_UNICODE_NAME, b"accepted bytes")
+    copy = files.keep_copy(container, LONG_UNICODE_NAME, etag, container, "_accepted/h3")
+    assert files.info(container, LONG_UNICODE_NAME).etag == etag, "a 1,024-character Unicode name works"
+
+    files.upload(container, LONG_UNICODE_NAME, b"corrected bytes")
+    files.delete(container, LONG_UNICODE_NAME)
+
+    assert b"".join(files.read_chunks(container, "_accepted/h3", copy.etag)) == b"accepted bytes"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import threading
 
-from shared.domain.batches import ACCEPTED, REJECTED
+from shared.domain.batches import ACCEPTED, REJECTED, batch_id
 
 
 def test_valid_file_is_accepted_and_requests_training(world, dev_csv):
@@ -28,7 +28,7 @@ def test_rejected_file_is_quarantined_with_reason_and_kept(world):
 
     assert batch.status == REJECTED
     assert "missing" in batch.summary.lower()
-    folder = etag.strip('"')
+    folder = batch_id("bad.csv", etag)  # a hash folder per version (the name is data, not a path)
     assert world.files.files[("quarantine", f"{folder}/bad.csv")][0] == bad
     reason = json.loads(world.files.files[("quarantine", f"{folder}/bad.csv.reason.json")][0])
     assert reason["summary"] == batch.summary

@@ -1,16 +1,21 @@
 """The Azure ML command job of a training request, and the data asset that records its training set.
 
-Training data: each accepted file is a blob of the data container, which Azure ML reads
-through the datastore `config.data_datastore` (registered over that container), as
-`azureml://datastores/<datastore>/paths/<blob name>`. The data container also keeps files
-that were rejected (originals are never deleted), so the job must not read a whole folder:
+Training data: each accepted file version is kept as an immutable copy in the data container,
+`_accepted/<sha256>` (ingestion copies the validated bytes there; the blob trigger skips that
+prefix), which Azure ML reads through the datastore `config.data_datastore` (registered over
+that container), as `azureml://datastores/<datastore>/paths/_accepted/<sha256>`. The copies stay
+in the one container the datastore is registered over, so a deployment needs no second datastore;
+re-uploading or deleting an original changes nothing a job reads. (Versions accepted before copies
+were kept are read from their original blob, linked under its own name, as before.) The data
+container also keeps files that were rejected, so the job must not read a whole folder:
 
 - lineage: one data asset version per training set, `<model>-training-set:<id[:16]>`,
   type uri_folder over the batches' common folder, tagged with the training-set id and the
   exact blob list (name, ETag, sha256); it is the job's `training_set` input (mode direct:
   recorded in the job's lineage, nothing mounted);
 - the data itself: one `uri_file` input per batch (read-only mount); the command links them
-  into `training_data/<blob name>` and writes the manifest (ids + ETags) to
+  into `training_data/<version id>.csv` (short, whatever the blob name), checks each copy's
+  sha256 against the accepted one, and writes the manifest (names, ETags, hashes) to
   `training_set.json`, so train.py computes the same training-set id as the service.
 
 An MLTable data asset could hold the file list in one asset, but the SDK uploads its MLTable
@@ -25,12 +30,14 @@ import shlex
 
 from shared.adapters.azure_ml.config import AzureMLConfig
 from shared.adapters.azure_ml.errors import azure_step
+from shared.domain.batches import BatchRef
 from shared.domain.errors import InvalidInput
 from shared.domain.training import TRAINING_FLAGS
 from shared.ports import TrainingJobRequest
 
 DATA_DIR = "training_data"
 MANIFEST_FILE = "training_set.json"
+CHECKSUM_FILE = "training_data.sha256"
 MAX_TAG_CHARS = 4000
 
 
@@ -59,7 +66,7 @@ class TrainingJobBuilder:
                 pass
             data = Data(
                 name=name, version=version, type="uri_folder",
-                path=self.datastore_uri(_common_folder([b.name for b in request.inputs]), folder=True),
+                path=self.datastore_uri(_common_folder([b.stored_at[1] for b in request.inputs]), folder=True),
                 description=(f"Training set {request.training_set_id} of {request.model_name}: "
                              f"{len(request.inputs)} file(s) of container {request.inputs[0].container}"),
                 tags=_training_set_tags(request),
@@ -79,13 +86,19 @@ class TrainingJobBuilder:
             "model_name": request.model_name,
         }
         shell = [f"mkdir -p {DATA_DIR}"]
-        folders = sorted({posixpath.dirname(b.name) for b in request.inputs} - {""})
+        folders = sorted({posixpath.dirname(_input_file(b)) for b in request.inputs} - {""})
         if folders:
             shell.append("mkdir -p " + " ".join(shlex.quote(f"{DATA_DIR}/{f}") for f in folders))
+        checksums = []
         for index, batch in enumerate(request.inputs):
             key = f"batch_{index:03d}"
-            inputs[key] = Input(type="uri_file", path=self.datastore_uri(batch.name), mode="ro_mount")
-            shell.append(f"ln -s ${{{{inputs.{key}}}}} {shlex.quote(f'{DATA_DIR}/{batch.name}')}")
+            inputs[key] = Input(type="uri_file", path=self.datastore_uri(batch.stored_at[1]), mode="ro_mount")
+            shell.append(f"ln -s ${{{{inputs.{key}}}}} {shlex.quote(f'{DATA_DIR}/{_input_file(batch)}')}")
+            if batch.copy_name:
+                checksums.append(f"{batch.sha256}  {DATA_DIR}/{_input_file(batch)}")
+        if checksums:
+            shell.append(f"printf '%s\\n' {' '.join(shlex.quote(c) for c in checksums)} > {CHECKSUM_FILE}")
+            shell.append(f"sha256sum --quiet -c {CHECKSUM_FILE}")
         manifest = {"id": request.training_set_id,
                     "batches": [{"name": b.name, "etag": b.etag, "sha256": b.sha256} for b in request.inputs]}
         shell.append(f"printf '%s' {shlex.quote(json.dumps(manifest, separators=(',', ':')))} > {MANIFEST_FILE}")
@@ -133,6 +146,11 @@ class TrainingJobBuilder:
         path = path.strip("/")
         suffix = f"{path}/" if folder and path else path
         return f"azureml://datastores/{self.config.data_datastore}/paths/{suffix}"
+
+
+def _input_file(batch: BatchRef) -> str:
+    """Where the job sees one input under training_data/: a short hash-based name for a kept copy."""
+    return f"{batch.id}.csv" if batch.copy_name else batch.name
 
 
 def _common_folder(names: list[str]) -> str:

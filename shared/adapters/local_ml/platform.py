@@ -14,6 +14,7 @@ from typing import Iterator
 from emulator_formats import job_folder
 from shared.adapters.local_ml.mlflow_rest import MlflowRest
 from shared.adapters.local_ml.processes import REPO_ROOT, alive, start_time, tail
+from shared.domain.batches import BatchRef
 from shared.domain.errors import NotFound
 from shared.domain.training import COMPLETED, FAILED, QUEUED, RUNNING, TERMINAL, TRAINING_FLAGS, JobStatus
 from shared.domain.evaluation import ScoredRows
@@ -49,7 +50,7 @@ class LocalMLPlatform:
         job_folder.write_spec(job_dir, {
             "job_name": request.job_name,
             "experiment": request.experiment,
-            "inputs": [batch.to_dict() for batch in request.inputs],
+            "inputs": [_job_input(batch) for batch in request.inputs],
             "command": self._training_command(job_dir, request),
         })
         job_folder.write_status(job_dir, {"status": job_folder.QUEUED})
@@ -158,6 +159,13 @@ def _write_training_set(job_dir: Path, request: TrainingJobRequest) -> None:
         "id": request.training_set_id,
         "batches": [{"name": f"{b.container}/{b.name}", "etag": b.etag, "sha256": b.sha256} for b in request.inputs],
     }, indent=2))
+
+
+def _job_input(batch: BatchRef) -> dict:
+    """One input of the job: the immutable copy (read by name, its hash checked), under a short file name."""
+    container, blob, etag = batch.stored_at
+    return {"container": container, "blob": blob, "etag": "" if batch.copy_name else etag,
+            "sha256": batch.sha256, "file": job_folder.input_file(batch.id)}
 
 
 def _runner_storage_connection(connection: str) -> str:
