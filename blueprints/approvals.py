@@ -6,7 +6,7 @@ import logging
 import azure.functions as func
 
 from blueprints import review_pages
-from blueprints.http import http_errors, json_response, page_response
+from blueprints.http import accepted, http_errors, json_response, page_response
 from blueprints.requests import PRINCIPAL_HEADER, form_body, json_body, page_params, reviewer, route_id, text_field
 from shared.bootstrap import get_services
 from shared.domain.errors import DomainError, InvalidInput
@@ -32,11 +32,12 @@ def get_approval(req: func.HttpRequest) -> func.HttpResponse:
 @http_errors
 def decide_approval(req: func.HttpRequest) -> func.HttpResponse:
     fields = json_body(req, required=False)
-    approval = get_services().approvals.decide(
+    services = get_services()
+    approval = services.approvals.decide(
         route_id(req, "id", "approval"), req.route_params["action"], reviewer(req, fields), text_field(fields, "comment"),
         via="api",
     )
-    return json_response(approval.to_dict())
+    return accepted(approval.to_dict(), services.urls.approval(approval.id))
 
 
 @bp.route(route="review/{id}/{action}", methods=["GET", "POST"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -81,8 +82,9 @@ def review_details(req: func.HttpRequest) -> func.HttpResponse:
 @http_errors
 def rollback(req: func.HttpRequest) -> func.HttpResponse:
     fields = json_body(req, required=False)
-    production = get_services().rollback.rollback(reviewer(req, fields), text_field(fields, "comment"))
-    return json_response(production.to_dict())
+    services = get_services()
+    production = services.rollback.rollback(reviewer(req, fields), text_field(fields, "comment"))
+    return accepted(production.to_dict(), services.urls.production())
 
 
 @bp.route(route="audit", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)

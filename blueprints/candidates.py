@@ -5,7 +5,7 @@ import logging
 
 import azure.functions as func
 
-from blueprints.http import http_errors, json_response, page_response
+from blueprints.http import accepted, http_errors, json_response, page_response
 from blueprints.requests import page_params, version_param
 from shared.bootstrap import get_services
 from shared.domain.errors import InvalidInput
@@ -46,7 +46,8 @@ def redeploy_candidate(req: func.HttpRequest) -> func.HttpResponse:
     name, version = req.route_params["name"], version_param(req)
     if name != services.settings.model_name:
         raise InvalidInput(f"this service handles model {services.settings.model_name!r}, not {name[:60]!r}")
-    return json_response(services.candidates.redeploy(version).to_dict())
+    candidate = services.candidates.redeploy(version)
+    return accepted(candidate.to_dict(), services.urls.candidates())
 
 
 @bp.route(route="production", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)

@@ -29,8 +29,6 @@ def domain_error_response(error: DomainError) -> func.HttpResponse:
     return error_response(error.status, error.message, {"Retry-After": str(retry_after)} if retry_after else None)
 
 
-
-
 def http_errors(handler: Callable[..., func.HttpResponse]) -> Callable[..., func.HttpResponse]:
     """Map domain errors to their status; anything else is logged and answered with a plain 500."""
 
@@ -65,3 +63,10 @@ def page_response(name: str, page, to_dict=lambda item: item.to_dict()) -> func.
     """A list route's body: the items, their count and the token of the next page (null at the end)."""
     items = [to_dict(item) for item in page.items]
     return json_response({name: items, "count": len(items), "continuation": page.continuation})
+
+
+def accepted(body: dict, status_url: str) -> func.HttpResponse:
+    """202: the request is claimed and its steps run on the queue; `status_url` (also `Location`) shows the outcome."""
+    response = json_response({**body, "status_url": status_url}, 202)
+    response.headers["Location"] = status_url
+    return response

@@ -108,10 +108,15 @@ def run_loop(stack, steps: Steps) -> int:
 
     decided = api.request("POST", f"/api/approvals/{approval['id']}/approve",
                           {"reviewer": "make-demo", "comment": "approved by the demo"})
-    if decided.status != 200:
+    if decided.status != 202:
         print(f"approval failed: HTTP {decided.status} {decided.body[:300]!r}")
         return 1
-    steps.done("approved through the HTTP API", "100% of live traffic to the candidate")
+    outcome = wait_for("the promotion", lambda: next(
+        (a for a in [api.get_json(f"/api/approvals/{approval['id']}")] if a["status"] != "deciding"), None), 120)
+    if outcome["status"] != "approved":
+        print(f"promotion ended {outcome['status']}: {outcome['reason']}")
+        return 1
+    steps.done("approved through the HTTP API", "claimed (202), health-checked, 100% of live traffic to the candidate")
 
     rows, labels, predictions = _score_production(stack)
     steps.done("production endpoint answered", f"{len(predictions)} rows of diabetes-prod.csv")

@@ -49,6 +49,7 @@ def run(stack: LocalStack, api: ApiClient, steps: Steps) -> int:
     api.request("POST", "/api/training/request", {"reason": "first model"})
     champion = wait_for("the first candidate", lambda: _pending_approval(api), 240)
     api.request("POST", f"/api/approvals/{champion['id']}/approve", {"reviewer": "demo-drift"})
+    wait_for("the champion promoted", lambda: api.get_json("/api/production")["champion_version"], 120)
     steps.done("champion in production", f"v{champion['candidate_version']} trained on diabetes-dev.csv")
 
     jobs_before = api.get_json("/api/jobs")["count"]

@@ -16,14 +16,17 @@ from shared.services.monitoring.windows import WindowRule
 from shared.domain.evaluation import parse_slices
 from shared.domain.gate import GatePolicy
 from shared.domain.clock import utc_now
-from shared.ports import AuditLog, DocumentStore, FileStore, MLPlatform, Notifier, OnlineEndpoints, WindowReader
+from shared.ports import (
+    AuditLog, DocumentStore, FileStore, MLPlatform, Notifier, OnlineEndpoints, StepQueue, WindowReader,
+)
 from shared.services.ingestion import DataIngestion, IngestionConfig
 from shared.services.model_events import ModelEvents
 from shared.services.monitoring import (
     DriftConfig, DriftMonitoring, PerformanceConfig, PerformanceTracking, RetrainingConfig, RetrainingPolicy,
 )
 from shared.services.promotion import (
-    ApprovalService, CandidatePipeline, DeliveryConfig, PromotionContext, RollbackService, Sweeper,
+    ApprovalService, CandidatePipeline, CandidateTrack, DecisionTrack, DeliveryConfig, ProductionHealth,
+    PromotionContext, RollbackService, RollbackTrack, StepRunner, Sweeper,
 )
 from shared.services.repositories import Repositories
 from shared.services.training import TrainingConfig, TrainingService
@@ -35,6 +38,7 @@ from shared.settings import Settings, SettingsError, get_settings
 class Services:
     settings: Settings
     repos: Repositories
+    urls: PublicUrls
     ingestion: DataIngestion
     training: TrainingService
     model_events: ModelEvents
@@ -42,6 +46,7 @@ class Services:
     approvals: ApprovalService
     rollback: RollbackService
     sweeper: Sweeper
+    steps: StepRunner
     drift: DriftMonitoring
     performance: PerformanceTracking
     retraining: RetrainingPolicy
@@ -136,6 +141,10 @@ def delivery_config(settings: Settings) -> DeliveryConfig:
         approval_reminder_hours=settings.delivery.approval_reminder_hours,
         mirror_percent=settings.delivery.promotion_mirror_percent,
         signing_key=settings.delivery.approval_signing_key.value,
+        poll_seconds=settings.delivery.step_poll_seconds,
+        deployment_timeout_seconds=settings.delivery.deployment_timeout_seconds,
+        bake_minutes=settings.delivery.promotion_bake_minutes,
+        auto_rollback=settings.delivery.production_auto_rollback == "true",
     )
 
 
@@ -146,6 +155,12 @@ def drift_config(settings: Settings) -> DriftConfig:
     windows = WindowRule(monitoring.drift_recent_rows, monitoring.drift_recent_hours)
     return DriftConfig(settings.model_name, policy, monitoring.reports_container, settings.delivery.endpoint_name,
                        windows, monitoring.drift_confirmation_rule)
+
+
+def _step_queue(settings: Settings) -> StepQueue:
+    from shared.adapters.storage_queue import StorageStepQueue, queue_client
+
+    return StorageStepQueue(queue_client(settings.storage.connection.value, settings.delivery.step_queue_name))
 
 
 def _window_reader() -> WindowReader:
@@ -163,6 +178,7 @@ def build_services(
     endpoints: OnlineEndpoints | None = None,
     audit: AuditLog | None = None,
     reader: WindowReader | None = None,
+    queue: StepQueue | None = None,
     clock: Callable = utc_now,
 ) -> Services:
     """Wire the services; any port (and the clock) may be given — tests pass fakes — the rest come from settings."""
@@ -200,13 +216,18 @@ def build_services(
                                               train_on_new_data="new_data" in settings.monitoring.retrain_triggers), clock,
                               audit)
     ctx = PromotionContext(delivery_config(settings), repos, files, platform, endpoints, notifier, audit, urls, clock)
-    candidates = CandidatePipeline(ctx)
-    approvals = ApprovalService(ctx)
+    runner = StepRunner(queue or _step_queue(settings),
+                        [CandidateTrack(ctx), DecisionTrack(ctx), RollbackTrack(ctx)], clock,
+                        settings.delivery.step_max_dequeue_count)
+    candidates = CandidatePipeline(ctx, runner)
+    approvals = ApprovalService(ctx, runner)
+    rollback = RollbackService(ctx, runner)
     model_events = ModelEvents(repos, training, candidates, settings.model_name,
                                settings.local.mlflow_webhook_secret.value, settings.local.webhook_max_age_seconds, clock,
                                platform)
-    return Services(settings, repos, ingestion, training, model_events, candidates, approvals, RollbackService(ctx),
-                    Sweeper(ctx, approvals), drift, performance, retraining)
+    sweeper = Sweeper(ctx, approvals, runner, ProductionHealth(ctx, rollback))
+    return Services(settings, repos, urls, ingestion, training, model_events, candidates, approvals, rollback,
+                    sweeper, runner, drift, performance, retraining)
 
 
 _services: Services | None = None

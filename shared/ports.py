@@ -219,6 +219,14 @@ class OnlineEndpoints(Protocol):
                                     model_version: str, timeout_seconds: float = 600) -> DeploymentInfo:
         """Deploy that model version under that name, at 0% traffic when new; wait until it answers."""
 
+    def begin_deployment(self, endpoint: str, deployment: str, model_name: str, model_version: str) -> DeploymentInfo:
+        """Start deploying that model version under that name (0% traffic when new) and return at once,
+        usually with state "Creating"; asking again for what is deployed or deploying is a no-op."""
+
+    def get_deployment(self, endpoint: str, deployment: str) -> DeploymentInfo | None:
+        """The deployment's current state ("Creating" until it answers, then "Succeeded", or "Failed"),
+        None when it does not exist (nor the endpoint)."""
+
     def delete_deployment(self, endpoint: str, deployment: str) -> None:
         """Remove a deployment; a no-op when absent; Conflict while it has live or mirrored traffic."""
 
@@ -233,6 +241,14 @@ class OnlineEndpoints(Protocol):
     def captured_inputs(self, endpoint: str, deployment: str) -> Iterable[bytes]:
         """The inputs of live traffic the deployment served, as CSV bytes with a header
         (nothing when the platform captures no inputs)."""
+
+
+class StepQueue(Protocol):
+    """The queue of pipeline steps (an Azure Storage queue; Azurite's locally), read by the
+    queue-triggered function. Delivery is at least once: every step is idempotent."""
+
+    def enqueue(self, body: str, delay_seconds: float = 0) -> None:
+        """Send one message, visible after `delay_seconds` (at most 7 days)."""
 
 
 class AuditLog(Protocol):

@@ -217,6 +217,16 @@ class FakeOnlineEndpoints:
             self.endpoints[endpoint]["deployments"][deployment] = (model_name, model_version)
         return DeploymentInfo(deployment, model_name, model_version, "Succeeded")
 
+    def begin_deployment(self, endpoint, deployment, model_name, model_version):
+        self._maybe_fail("begin_deployment")
+        return self.create_or_update_deployment(endpoint, deployment, model_name, model_version)
+
+    def get_deployment(self, endpoint, deployment):
+        self._maybe_fail("get_deployment")
+        if endpoint not in self.endpoints:
+            return None
+        return self.get_endpoint(endpoint).deployment(deployment)
+
     def delete_deployment(self, endpoint, deployment):
         from shared.domain.errors import Conflict
 
@@ -306,3 +316,52 @@ class FakeAuditLog:
             return []
         with self.lock:
             return copy.deepcopy(self.entries[::-1][:limit])
+
+
+class FakeStepQueue:
+    """The step queue as the Functions host serves it, run inline: each message is delivered at once
+    (delays are not waited), a failing step is delivered again up to `max_dequeue_count` times, then
+    it lands in `poison`. `inline=False` keeps messages until `drain()`."""
+
+    def __init__(self, max_dequeue_count: int = 5, inline: bool = True):
+        self.runner = None  # the StepRunner, attached once the services are built
+        self.max_dequeue_count = max_dequeue_count
+        self.inline = inline
+        self.pending: list[tuple[str, str, float]] = []
+        self.sent: list[tuple[str, float]] = []
+        self.poison: list[str] = []
+        self.outcomes: list[str] = []
+        self._draining = False
+        self._ids = itertools.count(1)
+        self.lock = threading.RLock()
+
+    def enqueue(self, body, delay_seconds=0):
+        with self.lock:
+            self.sent.append((body, delay_seconds))
+            self.pending.append((f"m{next(self._ids)}", body, delay_seconds))
+        if self.inline:
+            self.drain()
+
+    def drain(self, limit: int = 10_000) -> None:
+        with self.lock:
+            if self._draining:
+                return
+            self._draining = True
+        try:
+            for _ in range(limit):
+                with self.lock:
+                    if not self.pending:
+                        return
+                    message_id, body, _ = self.pending.pop(0)
+                self._deliver(message_id, body)
+        finally:
+            self._draining = False
+
+    def _deliver(self, message_id: str, body: str) -> None:
+        for dequeue_count in range(1, self.max_dequeue_count + 1):
+            try:
+                self.outcomes.append(self.runner.run(body, message_id, dequeue_count))
+                return
+            except Exception:  # noqa: BLE001 - the host would make it visible again
+                continue
+        self.poison.append(body)

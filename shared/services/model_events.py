@@ -21,9 +21,9 @@ from shared.services.training import TrainingService
 log = logging.getLogger(__name__)
 
 RECORDED, DUPLICATE, IGNORED, MALFORMED = "recorded", "duplicate", "ignored", "malformed"
-MALFORMED_KEPT_PER_MINUTE = 50
 REJECTED = "rejected"  # the registry did not confirm the version: recorded with the reason
 RECONCILE_BATCH = 50  # versions one reconciliation acts on; the rest wait for the next run
+MALFORMED_KEPT_PER_MINUTE = 50
 
 
 @dataclass(frozen=True)

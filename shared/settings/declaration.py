@@ -103,6 +103,23 @@ SETTINGS: tuple[Setting, ...] = (
                 required=ALWAYS, secret=True, sample=GENERATED, bicep=DEPLOYMENT),
         Setting("PROMOTION_MIRROR_PERCENT", "promotion_mirror_percent", integer(0, 50), "0",
                 "while a candidate awaits approval, mirror this percentage of live traffic to its staging deployment"),
+        Setting("STEP_QUEUE_NAME", "step_queue_name", TEXT, "candidate-steps",
+                "the storage queue of pipeline steps (gate, deployment, smoke test, approval request, "
+                "promotion, rollback); failed messages end in `<name>-poison`"),
+        Setting("STEP_POLL_SECONDS", "step_poll_seconds", number(0, 3600), "5",
+                "how long a step that waits on a platform operation (a deployment) sleeps before it looks again",
+                sample="1", bicep="30"),
+        Setting("STEP_MAX_DEQUEUE_COUNT", "step_max_dequeue_count", integer(1, 100), "5",
+                "host.json extensions.queues.maxDequeueCount: on the last try a failing step marks its "
+                "candidate failed before the message goes to the poison queue"),
+        Setting("DEPLOYMENT_TIMEOUT_SECONDS", "deployment_timeout_seconds", number(10, 24 * 3600), "1800",
+                "a staging or rollback deployment not answering after this long fails its candidate"),
+        Setting("PROMOTION_BAKE_MINUTES", "promotion_bake_minutes", number(0, 30 * 24 * 60), "60",
+                "after a promotion the previous champion's deployment is kept this long, so a rollback "
+                "is a traffic switch; the sweeper removes it after"),
+        Setting("PRODUCTION_AUTO_ROLLBACK", "production_auto_rollback", choice(("true", "false")), "true",
+                "when the sweeper finds production not answering: roll back to the kept previous champion "
+                "(true) or only notify (false)"),
         Setting("NOTIFY_WEBHOOK_URL", "notify_webhook_url", OPTIONAL_URL, "",
                 "generic JSON webhook for notifications; empty: notifications go to the log (a Key Vault "
                 "reference in Azure)", secret=True, bicep=DEPLOYMENT),

@@ -52,6 +52,12 @@ class DeliverySettings:
     approval_reminder_hours: float
     approval_signing_key: Secret
     promotion_mirror_percent: int
+    step_queue_name: str
+    step_poll_seconds: float
+    step_max_dequeue_count: int
+    deployment_timeout_seconds: float
+    promotion_bake_minutes: float
+    production_auto_rollback: str
     notify_webhook_url: Secret
     teams_webhook_url: Secret
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from devstack.client import ApiClient, upload_file, wait_for
-from tests.e2e.test_outer_loop import PROD_ROWS, new_pending_approval, score
+from tests.e2e.test_outer_loop import PROD_ROWS, decided, new_pending_approval, score
 
 pytestmark = pytest.mark.e2e
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -21,6 +21,7 @@ def ensure_champion(api: ApiClient, stack) -> str:
         return champion
     approval = new_pending_approval(api, stack)
     api.request("POST", f"/api/approvals/{approval['id']}/approve", {"reviewer": "monitoring-test"})
+    decided(api, approval["id"])
     return approval["candidate_version"]
 
 

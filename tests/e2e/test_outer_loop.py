@@ -66,6 +66,13 @@ def new_pending_approval(api: ApiClient, stack) -> dict:
     return wait_for(f"the approval request of v{version}", pending, 240, interval=0.5)
 
 
+def decided(api: ApiClient, approval_id: str, timeout: float = 60) -> dict:
+    """The approval once its decision's queued steps have run (HTTP answers 202 when it is claimed)."""
+    return wait_for(f"approval {approval_id} decided", lambda: next(
+        (a for a in [api.get_json(f"/api/approvals/{approval_id}")] if a["status"] not in ("pending", "deciding")),
+        None), timeout, interval=0.25)
+
+
 def score(stack, rows: list[str], deployment: str | None = None, key: str | None = None):
     columns = PROD_ROWS[0].split(",")
     keep = [i for i, c in enumerate(columns) if c not in ("PatientID", "Diabetic")]
@@ -126,8 +133,8 @@ def test_a_reviewer_approves_from_the_teams_card_and_production_answers(local_st
     status, page = browse(actions["Approve"]["url"], {"reviewer": "ada@example.com", "comment": "ship it"})
     assert status == 200 and "approved" in page
 
-    decided = api.get_json(f"/api/approvals/{approval['id']}")
-    assert decided["status"] == "approved" and decided["decided_by"] == "ada@example.com" and decided["decided_via"] == "link"
+    outcome = decided(api, approval["id"])
+    assert outcome["status"] == "approved" and outcome["decided_by"] == "ada@example.com" and outcome["decided_via"] == "link"
     status, predictions, headers = score(local_stack, PROD_ROWS[100:110])
     assert status == 200 and len(predictions) == 10 and set(predictions) <= {0, 1}
     assert headers.get("azureml-model-deployment") == deployment, "live traffic now goes to the candidate"
@@ -163,7 +170,8 @@ def test_links_and_keys_are_enforced(local_stack, api, teams):
     assert token not in log
 
     rejected = api.request("POST", f"/api/approvals/{approval['id']}/reject", {"reviewer": "bob", "comment": "no"})
-    assert rejected.status == 200 and rejected.json()["status"] == "rejected"
+    assert rejected.status == 202 and rejected.json()["status_url"].endswith(f"/api/approvals/{approval['id']}")
+    assert decided(api, approval["id"])["status"] == "rejected"
     endpoint_state = json.loads((local_stack.endpoints_dir / local_stack.values["ENDPOINT_NAME"] / "endpoint.json").read_text())
     assert approval["deployment"] not in endpoint_state["deployments"], "staging removed on reject"
 
@@ -177,7 +185,8 @@ def test_a_hundred_concurrent_approvals_promote_exactly_once(local_stack, api):
     with ThreadPoolExecutor(max_workers=25) as pool:
         statuses = list(pool.map(approve, range(100)))
 
-    assert statuses.count(200) == 1 and statuses.count(409) == 99, sorted(set(statuses))
+    assert statuses.count(202) == 1 and statuses.count(409) == 99, sorted(set(statuses))
+    assert decided(api, approval["id"])["status"] == "approved"
     assert api.get_json("/api/production")["champion_version"] == approval["candidate_version"]
     promoted = [e for e in api.get_json("/api/audit")["entries"] if e["action"] == "promoted" and e["approval_id"] == approval["id"]]
     assert len(promoted) == 1
@@ -189,8 +198,9 @@ def test_rollback_gives_traffic_back_to_the_previous_champion(local_stack, api):
 
     response = api.request("POST", "/api/rollback", {"reviewer": "ops@example.com", "comment": "drill"})
 
-    assert response.status == 200
-    after = response.json()
+    assert response.status == 202 and response.json()["rollback"]["to_version"] == before["previous_version"]
+    after = wait_for("the rollback", lambda: next((p for p in [api.get_json("/api/production")]
+                                                   if p["champion_version"] == before["previous_version"]), None), 120)
     assert after["champion_version"] == before["previous_version"]
     status, predictions, headers = score(local_stack, PROD_ROWS[1:3])
     assert status == 200 and headers.get("azureml-model-deployment") == after["champion_deployment"]
