@@ -96,13 +96,7 @@ class LocalStack:
             if restored:
                 step(f"restored deployments {', '.join(restored)}")
             step("functions host")
-            host = start_process(
-                "functions-host",
-                [PYTHON, "-m", "devhost", "--app-dir", str(REPO_ROOT), "--port", str(self.ports.host)],
-                self.log_dir, env={**self.app_env(), "PYTHONUNBUFFERED": "1"},
-                ready_url=f"{self.host_url}/admin/host/status",
-            )
-            self._add(host).wait_ready(60)
+            self.start_host()
             step("mlflow webhook")
             register_webhook(self.tracking_uri, f"{self.host_url}/api/mlflow/webhook", self.values["MLFLOW_WEBHOOK_SECRET"])
         except BaseException:
@@ -110,6 +104,23 @@ class LocalStack:
             raise
         self._write_pids()
         return self
+
+    def start_host(self, port: int | None = None, name: str = "functions-host") -> ManagedProcess:
+        """A local Functions host serving the app (another one on `port`: two hosts on one storage)."""
+        port = port or self.ports.host
+        host = start_process(
+            name, [PYTHON, "-m", "devhost", "--app-dir", str(REPO_ROOT), "--port", str(port)],
+            self.log_dir, env={**self.app_env(), "PYTHONUNBUFFERED": "1"},
+            ready_url=f"http://127.0.0.1:{port}/admin/host/status",
+        )
+        return self._add(host).wait_ready(60)
+
+    def kill_host(self, name: str = "functions-host") -> None:
+        """SIGKILL the host, as a crash would: nothing it was doing gets to finish."""
+        host = next(p for p in self.processes if p.name == name)
+        host.process.kill()
+        host.process.wait(10)
+        self.processes.remove(host)
 
     def restore_deployments(self) -> list[str]:
         """Restart the scoring servers of the deployments recorded before the last stop (as Azure keeps them)."""
