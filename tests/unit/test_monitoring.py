@@ -185,3 +185,39 @@ def test_inputs_captured_at_the_endpoint_join_the_window(world):
 
     assert record["files"] == [] and record["captured_rows"] == 1500
     assert record["verdict"] == "drift"
+
+
+def test_a_shift_in_the_newest_file_after_an_unshifted_batch_is_drift_in_every_window(world):
+    world.champion()
+    world.accept("prod/normal.csv", rows(DATA / "diabetes-prod.csv", 0, 1500))
+    assert world.drift.check_drift()["verdict"] == "no_drift"
+    world.accept("prod/shifted.csv", rows(DATA / "diabetes-prod.csv", 1500, 1500, shifted=True))
+
+    record = world.drift.check_drift()
+
+    assert record["verdict"] == "drift" and record["files"] == ["prod/normal.csv", "prod/shifted.csv"]
+    assert {name: w["verdict"] for name, w in record["windows"].items()} == {
+        "newest_file": "drift", "recent": "drift", "since_champion": "drift"}
+    assert record["windows"]["newest_file"]["rows"] == 1500
+    assert world.repos.profiles.find("prod/shifted.csv", world.files.info("data", "prod/shifted.csv").etag)
+
+
+def test_the_recent_window_holds_the_newest_files_up_to_its_rows():
+    world = World(DRIFT_RECENT_ROWS="1000")
+    world.champion()
+    world.accept("prod/shifted-old.csv", rows(DATA / "diabetes-prod.csv", 0, 1500, shifted=True))
+    world.accept("prod/normal.csv", rows(DATA / "diabetes-prod.csv", 1500, 1500))
+    record = world.drift.check_drift()
+    assert record["files"] == ["prod/normal.csv"] and record["verdict"] == "no_drift"
+    assert record["windows"]["since_champion"]["verdict"] == "drift"
+
+
+def test_retraining_waits_for_m_of_n_drifting_checks():
+    world = World(DRIFT_CONFIRMATIONS="2/3")
+    world.champion()
+    world.accept("prod/shifted.csv", rows(DATA / "diabetes-prod.csv", 0, 2000, shifted=True))
+    first = world.drift.check_drift()
+    assert first["verdict"] == "drift" and first["retraining"]["retrain"] is False
+    assert "2 of 3" in first["retraining"]["detail"]
+    world.clock.advance(hours=1)
+    assert world.drift.check_drift()["retraining"]["retrain"] is True

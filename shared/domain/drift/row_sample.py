@@ -17,7 +17,8 @@ class RowSample:
         import numpy as np
 
         self.size = max(int(size), 0)
-        self._rng = np.random.default_rng(seed)
+        self._seed = seed
+        self._rng = None            # made on the first offer: a restored sample never needs one
         self._keys = np.empty(0, dtype=np.float64)
         self._numeric = set(numeric)
         self._rows: dict[str, Any] = {name: np.empty(0, dtype=np.float64) for name in numeric}
@@ -45,6 +46,8 @@ class RowSample:
 
         if not self.size:
             return
+        if self._rng is None:
+            self._rng = np.random.default_rng(self._seed)
         keys = self._rng.random(n)
         if self._keys.size >= self.size:
             chosen = np.flatnonzero(keys < self._keys.max())
@@ -66,6 +69,18 @@ class RowSample:
             self.size = size
             self._keep_smallest(np.concatenate([self._keys, other._keys]),
                                 {name: np.concatenate([self._rows[name], other._rows[name]]) for name in self._rows})
+
+    def merge_all(self, others: list["RowSample"]) -> None:
+        """Pool several samples at once (one selection instead of one per sample)."""
+        import numpy as np
+
+        others = [o for o in others if o._keys.size]
+        if not others:
+            return
+        self.size = max([self.size, *(o.size for o in others)])
+        self._keep_smallest(np.concatenate([self._keys, *(o._keys for o in others)]),
+                            {name: np.concatenate([self._rows[name], *(o._rows[name] for o in others)])
+                             for name in self._rows})
 
     def state(self) -> tuple[Any, dict[str, Any]]:
         """The keys and the kept rows by column (for storing the sample)."""

@@ -80,8 +80,8 @@ class WindowAccumulator:
     def row_sample(self) -> RowSample:
         return self._row_sample
 
-    def merge(self, other: "WindowAccumulator") -> None:
-        """Pool `other` (a window against the same baseline) into this one."""
+    def merge(self, other: "WindowAccumulator", sample: bool = True) -> None:
+        """Pool `other` (a window against the same baseline) into this one (its row sample too, unless told)."""
         if set(other.baseline.features) != set(self.baseline.features):
             raise ValueError("cannot merge windows checked against different baselines")
         self.rows += other.rows
@@ -98,7 +98,8 @@ class WindowAccumulator:
             tally.merge(theirs)
         for name, tally in self._categorical.items():
             tally.merge(other._categorical[name])
-        self._row_sample.merge(other._row_sample)
+        if sample:
+            self._row_sample.merge(other._row_sample)
 
     def tally(self, name: str) -> NumericTally | CategoricalTally:
         """What the window has counted for baseline feature `name`."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import math
+from functools import lru_cache
 from typing import Iterable
 
 from shared.domain.drift.baseline import Baseline, NumericBaseline
@@ -59,10 +60,12 @@ def profile_to_dict(profile: WindowAccumulator) -> dict:
     for name in profile.baseline.features:
         tally = profile.tally(name)
         nonzero = np.flatnonzero(tally.counts)
+        dense = nonzero.size * 12 > tally.counts.size * 8
         grid = profile.baseline.features[name]
         features[name] = {
             "grid": {"start": grid.start, "width": grid.width, "cells": grid.cells, "integer": grid.integer},
-            "cells": _b64(nonzero.astype("<i4")), "counts": _b64(tally.counts[nonzero].astype("<i8")),
+            "cells": None if dense else _b64(nonzero.astype("<i4")), "count_type": _count_type(tally.counts),
+            "counts": _b64((tally.counts if dense else tally.counts[nonzero]).astype(_count_type(tally.counts))),
             "present_rows": tally.present_rows, "nulls": tally.nulls, "non_finite": tally.non_finite,
             "type_errors": tally.type_errors, "examples": list(tally.examples), "valid": tally.valid,
             "sum": tally.sum, "min": _finite(tally.min), "max": _finite(tally.max),
@@ -80,7 +83,7 @@ def profile_from_dict(doc: dict) -> WindowAccumulator:
 
     if not isinstance(doc, dict) or doc.get("format") != PROFILE_FORMAT:
         raise ValueError("not a window profile of format %s" % PROFILE_FORMAT)
-    grids = _stored_grids(doc["features"])
+    grids = _stored_grids(tuple((name, tuple(stored["grid"].values())) for name, stored in doc["features"].items()))
     profile = new_profile(grids, int(doc.get("reservoir_size", RESERVOIR_ROWS)))
     profile.rows, profile.chunks = int(doc["rows"]), int(doc["chunks"])
     profile.extra_columns.update(dict.fromkeys(doc.get("extra_columns", [])))
@@ -88,8 +91,11 @@ def profile_from_dict(doc: dict) -> WindowAccumulator:
     sampled = {}
     for name, stored in doc["features"].items():
         tally = profile.tally(name)
-        cells = np.frombuffer(base64.b64decode(stored["cells"]), dtype="<i4")
-        tally.counts[cells] = np.frombuffer(base64.b64decode(stored["counts"]), dtype="<i8")
+        counts = np.frombuffer(base64.b64decode(stored["counts"]), dtype=stored.get("count_type", "<i8"))
+        if stored["cells"] is None:
+            tally.counts[:] = counts
+        else:
+            tally.counts[np.frombuffer(base64.b64decode(stored["cells"]), dtype="<i4")] = counts
         for field in ("present_rows", "nulls", "non_finite", "type_errors", "valid"):
             setattr(tally, field, int(stored[field]))
         tally.examples = list(stored.get("examples", []))
@@ -102,10 +108,12 @@ def profile_from_dict(doc: dict) -> WindowAccumulator:
     return profile
 
 
-def _stored_grids(features: dict) -> Baseline:
+@lru_cache(maxsize=64)
+def _stored_grids(features: tuple) -> Baseline:
+    """The grids of a stored profile ((name, (start, width, cells, integer)) pairs); shared by equal profiles."""
     grids = {}
-    for name, stored in features.items():
-        grid = stored["grid"]
+    for name, (start, width, cells, integer) in features:
+        grid = {"start": start, "width": width, "cells": cells, "integer": integer}
         grids[name] = NumericBaseline(
             name=name, dtype="int" if grid["integer"] else "float", integer=bool(grid["integer"]), count=0,
             null_count=0, min=float(grid["start"]), max=float(grid["start"]) + float(grid["width"]) * int(grid["cells"]),
@@ -157,6 +165,10 @@ def _spread(source: NumericBaseline, counts, target: NumericBaseline):
     return spread
 
 
+def _count_type(counts) -> str:
+    return "<i4" if counts.size == 0 or int(counts.max()) < 2**31 else "<i8"
+
+
 def _b64(array) -> str:
     return base64.b64encode(array.tobytes()).decode("ascii")
 
@@ -168,8 +180,11 @@ def _finite(value: float) -> float | None:
 def merge_profiles(profiles: Iterable[WindowAccumulator], grids: Baseline) -> WindowAccumulator:
     """One profile of all the given ones, on `grids` (an empty one when there are none)."""
     merged = new_profile(grids)
+    samples = []
     for profile in profiles:
-        merged.merge(profile)
+        merged.merge(profile, sample=False)
+        samples.append(profile.row_sample)
+    merged.row_sample.merge_all(samples)
     return merged
 
 
