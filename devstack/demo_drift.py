@@ -1,10 +1,12 @@
 """Drift demo on the local stack (`make demo-drift`): a shifted batch triggers retraining, an unshifted one nothing.
 
 On a fresh stack (.local/demo-drift) with RETRAIN_TRIGGERS=drift: trains and approves a first
-champion on diabetes-dev.csv, uploads an unshifted batch of diabetes-prod.csv (drift check: no
-drift, no job), then a batch with the classic course shift (Pregnancies +1, Age x1.2, BMI x1.1):
-drift check → drift → retraining → a new candidate awaiting approval. Prints each step with its
-time, the drift figures and the report's address, then stops everything it started.
+champion on diabetes-dev.csv, uploads an unshifted batch of 1,500 rows of diabetes-prod.csv
+(drift check: no drift, no job), then 1,500 rows with PlasmaGlucose x1.10 and SerumInsulin x1.20
+(a shift the old fixed thresholds missed once pooled with the unshifted batch): drift check →
+drift in the newest file, the recent window and everything since the champion → retraining → a
+new candidate awaiting approval. Prints each step with its time, the three windows' verdicts
+and the report's address, then stops everything it started.
 """
 from __future__ import annotations
 
@@ -27,9 +29,8 @@ def prod_batch(start: int, rows: int, shifted: bool) -> bytes:
         selected = [row for i, row in enumerate(reader) if start <= i < start + rows]
     if shifted:
         for row in selected:
-            row["Pregnancies"] = str(int(row["Pregnancies"]) + 1)
-            row["Age"] = str(round(int(row["Age"]) * 1.2))
-            row["BMI"] = f"{float(row['BMI']) * 1.1:.6f}"
+            row["PlasmaGlucose"] = str(round(int(row["PlasmaGlucose"]) * 1.10))
+            row["SerumInsulin"] = str(round(int(row["SerumInsulin"]) * 1.20))
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(selected[0]), lineterminator="\n")
     writer.writeheader()
@@ -53,7 +54,7 @@ def run(stack: LocalStack, api: ApiClient, steps: Steps) -> int:
     steps.done("champion in production", f"v{champion['candidate_version']} trained on diabetes-dev.csv")
 
     jobs_before = api.get_json("/api/jobs")["count"]
-    upload_file(stack.storage_connection, "data", "prod/unshifted.csv", prod_batch(0, 2000, shifted=False))
+    upload_file(stack.storage_connection, "data", "prod/unshifted.csv", prod_batch(0, 1500, shifted=False))
     wait_for("unshifted batch accepted", lambda: _file(api, "prod/unshifted.csv"), 60)
     check = api.request("POST", "/api/drift/check").json()
     steps.done(f"unshifted batch: {check['verdict']}", _figures(check))
@@ -62,7 +63,7 @@ def run(stack: LocalStack, api: ApiClient, steps: Steps) -> int:
         return 1
     steps.done("nothing triggered", f"{jobs_before} job(s), no training request")
 
-    upload_file(stack.storage_connection, "data", "prod/shifted.csv", prod_batch(2000, 2000, shifted=True))
+    upload_file(stack.storage_connection, "data", "prod/shifted.csv", prod_batch(1500, 1500, shifted=True))
     wait_for("shifted batch accepted", lambda: _file(api, "prod/shifted.csv"), 60)
     check = api.request("POST", "/api/drift/check").json()
     steps.done(f"shifted batch: {check['verdict']}", _figures(check))
@@ -77,8 +78,10 @@ def run(stack: LocalStack, api: ApiClient, steps: Steps) -> int:
 
 
 def _figures(check: dict) -> str:
-    drifted = ", ".join(check.get("drifted_features") or []) or "none"
-    return f"{check.get('rows', 0)} rows since the champion; drifted features: {drifted}"
+    windows = check.get("windows") or {}
+    return "; ".join(f"{name.replace('_', ' ')} {w['rows']} rows: {w['verdict']}"
+                     + (f" ({', '.join(w['drifted_features'])})" if w.get("drifted_features") else "")
+                     for name, w in windows.items())
 
 
 def _file(api: ApiClient, name: str):
