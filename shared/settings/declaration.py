@@ -215,8 +215,8 @@ SETTINGS: tuple[Setting, ...] = (
         Setting("AZUREML_EXPERIMENT", "experiment", TEXT, "diabetes-training",
                 "the experiment of the training jobs", sample=None, bicep=None),
         Setting("AZUREML_DATASTORE", "datastore", TEXT, "retraindata",
-                "the datastore registered over the data container: a data file `<name>` is read as "
-                "`azureml://datastores/<datastore>/paths/<name>`", sample=None),
+                "the datastore registered over the data container: an accepted file's kept copy is read as "
+                "`azureml://datastores/<datastore>/paths/_accepted/<sha256>`", sample=None),
         Setting("AZUREML_INSTANCE_TYPE", "instance_type", TEXT, "Standard_DS3_v2",
                 "VM size of the staging and production deployments", sample=None),
         Setting("AZUREML_INSTANCE_COUNT", "instance_count", integer(1, 100), "1",
