@@ -42,7 +42,9 @@ class PollStats:
     empty_polls: int = 0
     messages: int = 0
     poisoned: int = 0
+    most_running: int = 0
     waits: collections.deque = field(default_factory=lambda: collections.deque(maxlen=200))
+    batches: collections.deque = field(default_factory=lambda: collections.deque(maxlen=200))
 
 
 class Backoff:
@@ -117,6 +119,7 @@ class QueueListener:
             for message in messages:
                 with self._room:
                     self._running += 1
+                    self.stats.most_running = max(self.stats.most_running, self._running)
                 self._pool.submit(self._process, message)
             if not messages:
                 self.stats.waits.append(wait)
@@ -142,10 +145,10 @@ class QueueListener:
     def _receive(self) -> list:
         self.stats.polls += 1
         try:
-            pages = self.queue.receive_messages(
-                messages_per_page=self.options.batch_size, max_messages=self.options.batch_size,
-                visibility_timeout=int(self.options.receive_visibility))
-            messages = list(pages)
+            pages = self.queue.receive_messages(  # one Get Messages call: the first page only
+                messages_per_page=self.options.batch_size,
+                visibility_timeout=int(self.options.receive_visibility)).by_page()
+            messages = list(next(pages, []))
         except Exception as error:  # noqa: BLE001 - storage may be down; back off and keep polling
             self._report_failure("Polling queue", error)
             messages = []
@@ -153,7 +156,9 @@ class QueueListener:
             if self._failing:
                 log.info("Polling queue '%s' for 'Functions.%s' works again", self.queue_name, self.fn.name)
                 self._failing = False
-        if not messages:
+        if messages:
+            self.stats.batches.append(len(messages))
+        else:
             self.stats.empty_polls += 1
         self.stats.messages += len(messages)
         return messages
@@ -178,6 +183,8 @@ class QueueListener:
                 log.error("Queue message %s on '%s' could not be decoded: %s", message.id, self.queue_name, error)
                 self._poison(message, invisible.finish(), "It could not be decoded.")
                 return
+            log.info("Trigger Details: MessageId: %s, DequeueCount: %d, InsertedOn: %s",
+                     message.id, message.dequeue_count, message.inserted_on.isoformat() if message.inserted_on else "")
             reason = f"New queue message detected on '{self.queue_name}'."
             result = self._run(self.fn, trigger_value(message, body), reason)
             pop_receipt = invisible.finish()

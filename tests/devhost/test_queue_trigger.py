@@ -161,3 +161,17 @@ def test_admin_run_of_a_queue_function_passes_the_input_as_body(azurite, queue_n
                              params={"code": MASTER_KEY}, timeout=5)
     assert response.status_code == 202
     assert wait_for(lambda: deliveries(records, "by hand"))[0]["dequeue_count"] == 1
+
+
+def test_batches_of_batch_size_and_a_new_batch_at_the_threshold(azurite, queue_name, sender, start_host, tmp_path):
+    records = tmp_path / "r.jsonl"
+    bodies = ["sleep:0.2 #0", "sleep:0.2 #1"] + [f"sleep:3 #{i}" for i in range(2, 10)]
+    for body in bodies:  # sample_app/host.json: batchSize 4, newBatchThreshold 4 / 2 = 2
+        sender.send_message(body)
+    host = start_host(sample_env(records, azurite, unique_container(), queue=queue_name))
+    stats = host.queue_listeners[0].stats
+
+    assert wait_for(lambda: len(read_records(records, "queue-done")) == 10, timeout=30)
+    assert list(stats.batches)[0] == 4 and max(stats.batches) == 4, stats.batches
+    # The first batch of 4; two quick ones finish; 2 still running <= threshold: 4 more.
+    assert stats.most_running == 6, stats.most_running
