@@ -83,7 +83,8 @@ def profile_from_dict(doc: dict) -> WindowAccumulator:
 
     if not isinstance(doc, dict) or doc.get("format") != PROFILE_FORMAT:
         raise ValueError("not a window profile of format %s" % PROFILE_FORMAT)
-    grids = _stored_grids(tuple((name, tuple(stored["grid"].values())) for name, stored in doc["features"].items()))
+    grids = _stored_grids(tuple((name, tuple(stored["grid"][k] for k in ("start", "width", "cells", "integer")))
+                                for name, stored in doc["features"].items()))
     profile = new_profile(grids, int(doc.get("reservoir_size", RESERVOIR_ROWS)))
     profile.rows, profile.chunks = int(doc["rows"]), int(doc["chunks"])
     profile.extra_columns.update(dict.fromkeys(doc.get("extra_columns", [])))
