@@ -105,3 +105,18 @@ def test_malformed_events_past_a_minutes_cap_are_counted_exactly_by_interleaved_
     assert summary["count"] == 11 and len(summary["hashes"]) == 10
     assert first.kept_in_minute(START + timedelta(seconds=30), 50) == 1
     assert not any(".." in key for key in documents.list_keys("", 100).keys)
+
+
+def test_every_version_of_one_name_is_found_and_the_training_data_keeps_the_newest(repos, documents):
+    from shared.domain.batches import BatchRef
+
+    name = "données/" + "模型" * 450 + ".csv"  # 910 characters
+    for n in range(3):
+        at = iso(START + timedelta(minutes=n))
+        repos.batches.add(DataBatch("data", name, f'"0x{n}"', 10, ACCEPTED, received_at=at, decided_at=at))
+        repos.accepted.add(BatchRef("data", name, f'"0x{n}"', f"{n}" * 64, "_accepted/" + f"{n}" * 64), at)
+    repos.batches.add(DataBatch("data", "other.csv", '"0x9"', 10, ACCEPTED, received_at=iso(START), decided_at=iso(START)))
+
+    assert [b.etag for b in repos.batches.versions_of(name)] == ['"0x2"', '"0x1"', '"0x0"']
+    assert [b.etag for b in repos.accepted.all()] == ['"0x2"']
+    assert max(len(k) for k in documents.list_keys("", 100).keys) < 80
