@@ -192,7 +192,8 @@ class SingletonListener:
         except Exception as error:  # noqa: BLE001 - lost, or storage down: retry until the lease ends
             taken = isinstance(error, HttpResponseError) and error.status_code in (409, 412)
             if not taken and self._clock() - self._renewed_at < self._options.listener_lock_period - 2:
-                log.warning("Renewing singleton lock '%s' failed (will retry): %s", self.lock.name, error)
+                if self._next_renewal != 1.0:  # once per outage, then every second quietly
+                    log.warning("Renewing singleton lock '%s' failed (will retry): %s", self.lock.name, error)
                 self._next_renewal = 1.0
                 return
             log.error("Singleton lock '%s' lost (%s); stopping its listener", self.lock.name, error)

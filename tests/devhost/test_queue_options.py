@@ -82,3 +82,67 @@ def test_bad_queue_names_are_refused(name):
 
 def test_good_queue_names():
     assert checked_queue_name("steps-v1") == "steps-v1" and checked_queue_name("a" * 63) == "a" * 63
+
+
+class FlakyLock:
+    """A listener lock whose storage can be switched off (the real one is tested on Azurite)."""
+
+    name = "locks/test/Host.Functions.t.Listener"
+
+    def __init__(self):
+        self.down = False
+        self.released = False
+
+    def acquire(self) -> bool:
+        if self.down:
+            raise OSError("storage down")
+        return True
+
+    def renew(self) -> None:
+        if self.down:
+            raise OSError("storage down")
+
+    def forget(self) -> None:
+        pass
+
+    def release(self) -> None:
+        self.released = True
+
+
+class Recorder:
+    def __init__(self, log):
+        self.log = log
+
+    def start(self):
+        self.log.append("start")
+
+    def stop(self):
+        self.log.append("stop")
+
+
+def test_a_lease_that_cannot_be_renewed_before_it_ends_stops_the_listener_until_it_is_back():
+    import time
+
+    from devhost.singleton import SingletonListener
+
+    events, lock = [], FlakyLock()
+    singleton = SingletonListener(lock, lambda: Recorder(events), SingletonOptions(3.0, 0.2))
+    singleton.start()
+    try:
+        deadline = time.monotonic() + 2
+        while events != ["start"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert events == ["start"]
+        lock.down = True  # renewals at 1.5 s fail; 1 s before the 3 s lease ends the listener stops
+        deadline = time.monotonic() + 6
+        while events != ["start", "stop"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert events == ["start", "stop"] and singleton.listener is None
+        lock.down = False
+        deadline = time.monotonic() + 3
+        while singleton.listener is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert events == ["start", "stop", "start"] and singleton.acquisitions == 2
+    finally:
+        singleton.stop()
+    assert events[-1] == "stop" and lock.released
