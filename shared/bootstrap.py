@@ -68,7 +68,8 @@ def _local_backend(settings: Settings) -> tuple[MLPlatform, OnlineEndpoints]:
         events_key=settings.local.job_events_key.value,
     )
     endpoints = LocalOnlineEndpoints(local_path(settings.local.endpoints_dir), settings.local.mlflow_tracking_uri,
-                                     settings.local.endpoint_url, settings.local.endpoint_key.value)
+                                     settings.local.endpoint_url, settings.local.endpoint_key.value,
+                                     settings.local.deployment_min_seconds)
     return platform, endpoints
 
 

@@ -197,6 +197,9 @@ SETTINGS: tuple[Setting, ...] = (
         Setting("LOCAL_ENDPOINT_KEY", "endpoint_key", TEXT, "",
                 "the local endpoint's key (`Authorization: Bearer <key>`)",
                 required="ML_BACKEND=local", secret=True, sample=GENERATED, bicep=None),
+        Setting("LOCAL_DEPLOYMENT_MIN_SECONDS", "deployment_min_seconds", number(0, 24 * 3600), "0",
+                "a local deployment reports Creating at least this long, as Azure ML's take minutes "
+                "(benchmarks of the queued steps use it)", sample=None, bicep=None),
     ),
     *_section(
         "azure",

@@ -110,6 +110,7 @@ class LocalSettings:
     endpoints_dir: str
     endpoint_url: str
     endpoint_key: Secret
+    deployment_min_seconds: float
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ server that starts for it, its failure, and the switch to a server once it answe
 from __future__ import annotations
 
 import logging
+import time
 import subprocess
 from pathlib import Path
 
@@ -55,7 +56,7 @@ class DeploymentRecords:
             if entry is None:
                 return
             server = {"port": port, "pid": process.pid, "pid_start": start_time(process.pid), "log": str(log_path),
-                      "model_name": model_name, "model_version": model_version}
+                      "model_name": model_name, "model_version": model_version, "started_at": time.time()}
             if entry["state"] == CREATING:
                 entry.update(server)
             else:

@@ -9,6 +9,7 @@ written under locks by `endpoint_store`); `invoke` goes through it (`router_clie
 from __future__ import annotations
 
 import logging
+import time
 
 from pathlib import Path
 from typing import Iterator
@@ -36,13 +37,15 @@ class LocalOnlineEndpoints:
     `endpoint_key`: the key the router requires (sent as `Authorization: Bearer`, never logged).
     """
 
-    def __init__(self, state_dir: str | Path, tracking_uri: str, router_url: str, endpoint_key: str):
+    def __init__(self, state_dir: str | Path, tracking_uri: str, router_url: str, endpoint_key: str,
+                 deployment_min_seconds: float = 0):
         self.state_dir = Path(state_dir).resolve()
         self.tracking_uri = tracking_uri
         self.servers = ScoringServers(tracking_uri)
         self._store = EndpointStore(self.state_dir)
         self._records = DeploymentRecords(self._store, self.servers)
         self._router = RouterClient(router_url, endpoint_key)
+        self.deployment_min_seconds = deployment_min_seconds  # Azure-like slowness on purpose (benchmarks)
 
     def __repr__(self) -> str:
         return f"LocalOnlineEndpoints(state_dir={str(self.state_dir)!r}, router_url={self._router.router_url!r})"
@@ -146,12 +149,15 @@ class LocalOnlineEndpoints:
             if not alive(starting["pid"], starting.get("pid_start")):
                 self._records.record_failure(endpoint, deployment, f"{step}: the scoring server exited; log tail:\n"
                                                            f"{self.servers.log_tail(starting.get('log', ''))}")
-            elif self.servers.answers(starting["port"]):
+            elif self._old_enough(starting) and self.servers.answers(starting["port"]):
                 old = self._records.switch_to_pending(endpoint, deployment, step, starting["pid"])
                 if old:
                     self.servers.stop(old["pid"], old.get("pid_start"))
         entry = self._store.read(endpoint)["deployments"].get(deployment)
         return deployment_info(deployment, entry) if entry else None
+
+    def _old_enough(self, starting: dict) -> bool:
+        return time.time() - float(starting.get("started_at") or 0) >= self.deployment_min_seconds
 
     def delete_deployment(self, endpoint: str, deployment: str) -> None:
         """Stop and remove a deployment; a no-op when it (or the endpoint) is absent;
