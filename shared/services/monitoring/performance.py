@@ -44,7 +44,7 @@ class PerformanceTracking:
         if known:
             return known
         metrics = self.platform.score_data(self.config.model_name, champion,
-                                           self.files.read_chunks(batch.container, batch.name, batch.etag))
+                                           self.files.read_chunks(*batch.ref.stored_at))
         reference = self._reference_metrics(champion)
         metric = self.config.metric
         drop = (reference.get(metric, metrics[metric]) - metrics[metric]) if metric in metrics else 0.0

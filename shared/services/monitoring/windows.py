@@ -85,7 +85,7 @@ class WindowProfiles:
     def _backfill(self, batch: BatchRef) -> dict:
         log.info("profiling %s once (accepted before window profiles were stored)", batch.name)
         profile = new_profile(self.grids)
-        chunks = self.files.read_chunks(batch.container, batch.name, batch.etag)
+        chunks = self.files.read_chunks(*batch.stored_at)
         for columns in self.reader.columns(chunks, _format(batch.name), self.grids.names):
             profile.add(columns)
         record = self.repos.batches.find(batch.name, batch.etag)

@@ -16,7 +16,7 @@ from shared.domain.candidates import (
 )
 from shared.domain.clock import iso
 from shared.domain.errors import DomainError, PlatformError
-from shared.domain.gate import GateResult, judge
+from shared.domain.gate import GateResult
 from shared.domain.model_contract import JOB_NAME_TAG, TRAINING_SET_BATCHES_TAG, TRAINING_SET_ID_TAG, TRAINING_SET_TAG
 from shared.domain.naming import deployment_name_for
 from shared.domain.smoke import SmokeResult, check_response, payload, sample_rows
@@ -188,7 +188,7 @@ class CandidateTrack:
             return [], []
         newest = accepted[-1]
         try:
-            return sample_rows(self.ctx.files.read_chunks(newest.container, newest.name, newest.etag, 64 * 1024), 5)
+            return sample_rows(self.ctx.files.read_chunks(*newest.stored_at, 64 * 1024), 5)
         except Exception:  # noqa: BLE001 - the input example alone still makes a smoke test
             log.warning("could not read recent rows from %s", newest.name)
             return [], []
@@ -219,7 +219,3 @@ class CandidateTrack:
             },
             created_at=iso(now), expires_at=iso(now + timedelta(hours=self.config.approval_ttl_hours)),
         )
-
-
-def _metrics(scores: dict) -> dict:
-    return {k: v for k, v in scores.items() if k != "rows"}

@@ -9,7 +9,7 @@ from shared.domain.batches import BatchRef
 from shared.domain.evaluation import disagreement
 from shared.domain.gate import GateResult, judge_rows
 from shared.domain.model_contract import JOB_NAME_TAG
-from shared.ports import FileNotFound, RowsSource
+from shared.ports import RowsSource
 from shared.services.promotion.context import PromotionContext
 
 log = logging.getLogger(__name__)
@@ -43,14 +43,7 @@ class QualityGate:
             return []
         seen = set().union(*trained)
         fresh = [b for b in self.ctx.repos.accepted.all() if (b.name, b.etag) not in seen and _is_csv(b.name)]
-        return [b for b in fresh[-1:] if self._unchanged(b)]
-
-    def _unchanged(self, batch: BatchRef) -> bool:
-        """A file overwritten since it was accepted is no longer the rows that were accepted."""
-        try:
-            return self.ctx.files.info(batch.container, batch.name).etag == batch.etag
-        except FileNotFound:
-            return False
+        return fresh[-1:]  # read from its immutable copy: an upload or delete of the original changes nothing
 
     def _training_set(self, version: str) -> set[tuple[str, str]] | None:
         event = self.ctx.repos.model_events.find(version)
@@ -76,7 +69,7 @@ class QualityGate:
             return {"rows": 0, "share": None, "error": f"not measured ({error.__class__.__name__})"}
 
     def _file(self, batch: BatchRef) -> tuple:
-        return batch.name, self.ctx.files.read_chunks(batch.container, batch.name, batch.etag)
+        return batch.name, self.ctx.files.read_chunks(*batch.stored_at)
 
 
 def _is_csv(name: str) -> bool:
