@@ -40,7 +40,7 @@ test: setup
 # No servers: unit, blueprint (in process), the fake side of the port suites, training (temporary MLflow store).
 test-fast: setup
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest tests/unit tests/blueprints tests/ports tests/training -m "not integration and not e2e" -q
+	$(PY) -m pytest tests/unit tests/blueprints tests/ports tests/training -m "not integration and not e2e" -q -n 2 --dist worksteal
 
 lint: setup
 	$(VENV)/bin/lint-imports
