@@ -189,6 +189,7 @@ class EndpointInfo:
     traffic: dict  # deployment name → percent of live traffic (sums to 0 or 100)
     mirror_traffic: dict  # at most one deployment, at most 50 percent
     deployments: tuple[DeploymentInfo, ...] = ()
+    state: str = "Succeeded"  # the endpoint's provisioning state: "Creating"/"Updating" while an operation runs
 
     def deployment(self, name: str) -> DeploymentInfo | None:
         return next((d for d in self.deployments if d.name == name), None)
@@ -209,8 +210,9 @@ class OnlineEndpoints(Protocol):
     that failed; InvalidInput for a request Azure would refuse (bad name, traffic sum, ...).
     """
 
-    def ensure_endpoint(self, endpoint: str) -> EndpointInfo:
-        """Create the endpoint if missing; return its current state."""
+    def ensure_endpoint(self, endpoint: str, wait: bool = True) -> EndpointInfo:
+        """Create the endpoint if missing; return its current state (with `wait=False` at once,
+        possibly still "Creating")."""
 
     def get_endpoint(self, endpoint: str) -> EndpointInfo:
         """Current deployments and traffic; NotFound if the endpoint does not exist."""
@@ -230,8 +232,10 @@ class OnlineEndpoints(Protocol):
     def delete_deployment(self, endpoint: str, deployment: str) -> None:
         """Remove a deployment; a no-op when absent; Conflict while it has live or mirrored traffic."""
 
-    def set_traffic(self, endpoint: str, traffic: dict, mirror_traffic: dict | None = None) -> EndpointInfo:
-        """Replace the live traffic split (and the mirror split when given) in one update."""
+    def set_traffic(self, endpoint: str, traffic: dict, mirror_traffic: dict | None = None,
+                    wait: bool = True) -> EndpointInfo:
+        """Replace the live traffic split (and the mirror split when given) in one update; with
+        `wait=False` return once the update is accepted (the endpoint then reads "Updating")."""
 
     def invoke(self, endpoint: str, body: dict, deployment: str | None = None,
                timeout_seconds: float = 30) -> ScoringResult:

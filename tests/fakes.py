@@ -191,7 +191,7 @@ class FakeOnlineEndpoints:
         if method in self.fail:
             raise self.fail[method]
 
-    def ensure_endpoint(self, endpoint):
+    def ensure_endpoint(self, endpoint, wait=True):
         self._maybe_fail("ensure_endpoint")
         self.endpoints.setdefault(endpoint, {"traffic": {}, "mirror": {}, "deployments": {}})
         return self.get_endpoint(endpoint)
@@ -238,7 +238,7 @@ class FakeOnlineEndpoints:
             self.calls.append(("delete", deployment))
             state["deployments"].pop(deployment, None)
 
-    def set_traffic(self, endpoint, traffic, mirror_traffic=None):
+    def set_traffic(self, endpoint, traffic, mirror_traffic=None, wait=True):
         from shared.domain.errors import InvalidInput
 
         self._maybe_fail("set_traffic")

@@ -258,3 +258,18 @@ def test_begin_deployment_sends_the_put_and_does_not_wait(endpoints, arm):
     arm.reset_log()
     endpoints.begin_deployment(EP, "blue", "diabetes-classifier", "6")
     assert not arm.calls("PUT"), "what is deployed is not deployed again"
+
+
+def test_traffic_and_endpoint_updates_can_be_started_without_waiting(endpoints, arm):
+    arm.lro_outcome = "Running"  # the operations never end: a waiting call would time out
+    endpoints.ensure_endpoint(EP, wait=False)
+    put = arm.calls("PUT", "/onlineEndpoints/")[0]
+    assert put.path == EP_PATH and put.body["properties"]["authMode"] == "Key"
+    arm.lro_outcome = "Succeeded"
+    arm.reset_log()
+    live_endpoint(arm, traffic={"blue": 100}, blue="6", green="7")
+    arm.lro_outcome = "Running"
+    endpoints.set_traffic(EP, {"green": 100}, {}, wait=False)
+    put = arm.calls("PUT", "/onlineEndpoints/")[0]
+    traffic = put.body["properties"]["traffic"]
+    assert traffic["green"] == 100 and not traffic.get("blue")

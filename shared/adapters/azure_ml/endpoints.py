@@ -45,7 +45,7 @@ class AzureOnlineEndpoints:
 
     # ------------------------------------------------------------------ endpoints
 
-    def ensure_endpoint(self, endpoint: str) -> EndpointInfo:
+    def ensure_endpoint(self, endpoint: str, wait: bool = True) -> EndpointInfo:
         endpoint = validate_endpoint_name(endpoint)
         try:
             return self.get_endpoint(endpoint)
@@ -58,6 +58,9 @@ class AzureOnlineEndpoints:
             poller = self._ml.online_endpoints.begin_create_or_update(
                 ManagedOnlineEndpoint(name=endpoint, auth_mode="key",
                                       description="diabetes retraining: production + staging deployments"))
+        if not wait:
+            log.info("%s: started", step)
+            return EndpointInfo(endpoint, "", {}, {}, (), "Creating")
         wait_for(poller, step, self.config.lro_timeout_seconds)
         log.info("%s: done", step)
         return self.get_endpoint(endpoint)
@@ -76,7 +79,8 @@ class AzureOnlineEndpoints:
         traffic = {d.name: live.get(d.name, 0) for d in infos}
         traffic.update({name: p for name, p in live.items() if name not in traffic})
         mirror = {name: int(p) for name, p in (azure_endpoint.mirror_traffic or {}).items() if int(p)}
-        return azure_endpoint, EndpointInfo(endpoint, azure_endpoint.scoring_uri or "", traffic, mirror, infos)
+        state = str(getattr(azure_endpoint, "provisioning_state", None) or "Succeeded")
+        return azure_endpoint, EndpointInfo(endpoint, azure_endpoint.scoring_uri or "", traffic, mirror, infos, state)
 
     # ---------------------------------------------------------------- deployments
 
@@ -173,7 +177,8 @@ class AzureOnlineEndpoints:
 
     # -------------------------------------------------------------------- traffic
 
-    def set_traffic(self, endpoint: str, traffic: dict, mirror_traffic: dict | None = None) -> EndpointInfo:
+    def set_traffic(self, endpoint: str, traffic: dict, mirror_traffic: dict | None = None,
+                    wait: bool = True) -> EndpointInfo:
         """One endpoint update with the whole live split (deployments left out get 0%) and the
         mirror split when given. On failure Azure keeps the previous split (nothing is retried
         here: the core decides what to do)."""
@@ -197,6 +202,9 @@ class AzureOnlineEndpoints:
         azure_endpoint.mirror_traffic = dict(mirror_now)
         with azure_step(step):
             poller = self._ml.online_endpoints.begin_create_or_update(azure_endpoint)
+        if not wait:
+            log.info("%s: update to live %s started", step, live)
+            return self.get_endpoint(endpoint)
         wait_for(poller, step, self.config.lro_timeout_seconds)
         info = self.get_endpoint(endpoint)
         log.info("%s: live %s, mirror %s", step, info.traffic, info.mirror_traffic)

@@ -52,7 +52,7 @@ class LocalOnlineEndpoints:
 
     # ------------------------------------------------------------------ endpoints
 
-    def ensure_endpoint(self, endpoint: str) -> EndpointInfo:
+    def ensure_endpoint(self, endpoint: str, wait: bool = True) -> EndpointInfo:
         """Create the endpoint (no deployments, no traffic) if missing; return its current state."""
         endpoint = validate_endpoint_name(endpoint)
         try:
@@ -200,7 +200,8 @@ class LocalOnlineEndpoints:
 
     # -------------------------------------------------------------------- traffic
 
-    def set_traffic(self, endpoint: str, traffic: dict, mirror_traffic: dict | None = None) -> EndpointInfo:
+    def set_traffic(self, endpoint: str, traffic: dict, mirror_traffic: dict | None = None,
+                    wait: bool = True) -> EndpointInfo:
         """Replace the live split (and the mirror split when given) in one update.
 
         Deployments left out get 0%. Live percents sum to 0 or 100; the mirror goes to at

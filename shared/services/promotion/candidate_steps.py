@@ -97,9 +97,11 @@ class CandidateTrack:
         self._supersede_pending(production, version)
         return Next(DEPLOY)
 
-    def _deploy(self, version: str, state: StepState) -> Next:
+    def _deploy(self, version: str, state: StepState) -> Next | Poll:
         deployment = self.candidates.get(version).deployment
-        self.ctx.endpoints.ensure_endpoint(self.config.endpoint_name)
+        endpoint = self.ctx.endpoints.ensure_endpoint(self.config.endpoint_name, wait=False)
+        if endpoint.state != SUCCEEDED:  # a first endpoint is being created (minutes on Azure)
+            return self._poll_until_deadline(version, state, f"endpoint {self.config.endpoint_name}")
         self.ctx.endpoints.begin_deployment(self.config.endpoint_name, deployment, self.config.model_name, version)
         return Next(AWAIT_DEPLOYMENT, self.config.poll_seconds)
 
@@ -111,10 +113,12 @@ class CandidateTrack:
         if info is None or info.state == FAILED_STATE:
             self.fail(version, AWAIT_DEPLOYMENT, f"deployment {deployment} is {info.state if info else 'gone'}")
             return Next(DONE)
+        return self._poll_until_deadline(version, state, f"deployment {deployment}")
+
+    def _poll_until_deadline(self, version: str, state: StepState, what: str) -> Next | Poll:
         started = datetime.fromisoformat(state.started_at) if state.started_at else self.ctx.clock()
         if self.ctx.clock() - started > timedelta(seconds=self.config.deployment_timeout_seconds):
-            self.fail(version, AWAIT_DEPLOYMENT, f"deployment {deployment} did not answer within "
-                                                 f"{self.config.deployment_timeout_seconds:.0f} s")
+            self.fail(version, state.step, f"{what} did not answer within {self.config.deployment_timeout_seconds:.0f} s")
             return Next(DONE)
         return Poll(self.config.poll_seconds)
 

@@ -5,7 +5,7 @@ deployment is kept for the bake period). Any failure puts traffic back on the ch
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from shared.domain.candidates import APPROVED, FAILED, PROMOTED, PROMOTION_FAILED, REJECTED, Approval
 from shared.domain.clock import iso
@@ -15,7 +15,7 @@ from shared.domain.steps import DONE, PROMOTE, REJECT, STEP_LABELS, VERIFY_PROMO
 from shared.ports import Notification
 from shared.services.promotion.context import PromotionContext
 from shared.services.promotion.staging import teardown_staging
-from shared.services.promotion.steps import Next
+from shared.services.promotion.steps import Next, Poll
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,12 @@ class DecisionTrack:
 
         return StepState.from_dict(self.approvals.change(subject, apply)[0].steps)
 
-    def run(self, step: str, approval_id: str, state: StepState) -> Next:
+    def run(self, step: str, approval_id: str, state: StepState) -> Next | Poll:
         approval = self.approvals.get(approval_id)
         try:
-            return {PROMOTE: self._switch, VERIFY_PROMOTION: self._verify, REJECT: self._reject}[step](approval)
+            if step == VERIFY_PROMOTION:
+                return self._verify(approval, state)
+            return {PROMOTE: self._switch, REJECT: self._reject}[step](approval)
         except PlatformError:
             raise
         except DomainError as error:
@@ -66,10 +68,18 @@ class DecisionTrack:
         if problem:
             self._promotion_failed(approval, f"the staging deployment {approval.deployment} does not answer: {problem}")
             return Next(DONE)
-        self.ctx.endpoints.set_traffic(self.config.endpoint_name, {approval.deployment: 100}, {})
+        self.ctx.endpoints.set_traffic(self.config.endpoint_name, {approval.deployment: 100}, {}, wait=False)
         return Next(VERIFY_PROMOTION)
 
-    def _verify(self, approval: Approval) -> Next:
+    def _verify(self, approval: Approval, state: StepState) -> Next | Poll:
+        endpoint = self.ctx.endpoints.get_endpoint(self.config.endpoint_name)
+        live = {name: percent for name, percent in endpoint.traffic.items() if percent}
+        if endpoint.state != "Succeeded" or live != {approval.deployment: 100}:
+            started = datetime.fromisoformat(state.started_at) if state.started_at else self.ctx.clock()
+            if self.ctx.clock() - started <= timedelta(seconds=self.config.deployment_timeout_seconds):
+                return Poll(self.config.poll_seconds)  # the traffic update is still being applied
+            self._promotion_failed(approval, f"the traffic update did not take effect (live {live})")
+            return Next(DONE)
         problem = self._answers(approval, deployment=None)
         if problem:
             self._promotion_failed(approval, f"live traffic does not answer after the switch: {problem}")

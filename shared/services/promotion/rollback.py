@@ -65,7 +65,7 @@ class RollbackTrack:
                 return Next(ROLLBACK_AWAIT)
             if step == ROLLBACK_AWAIT:
                 return self._await(rollback, state)
-            return self._switch(rollback)
+            return self._switch(rollback, state)
         except PlatformError:
             raise
         except DomainError as error:
@@ -91,10 +91,21 @@ class RollbackTrack:
                               f"{info.state if info else 'gone'}")
         return Poll(self.config.poll_seconds)
 
-    def _switch(self, rollback: dict) -> Next:
+    def _switch(self, rollback: dict, state: StepState) -> Next | Poll:
         deployment = rollback["deployment"]
+        endpoint = self.ctx.endpoints.get_endpoint(self.config.endpoint_name)
+        live = {name: percent for name, percent in endpoint.traffic.items() if percent}
+        if live != {deployment: 100} or endpoint.state != "Succeeded":
+            if state.polls == 0:
+                self.ctx.endpoints.set_traffic(self.config.endpoint_name, {deployment: 100}, {}, wait=False)
+            started = datetime.fromisoformat(state.started_at) if state.started_at else self.ctx.clock()
+            if self.ctx.clock() - started > timedelta(seconds=self.config.deployment_timeout_seconds):
+                raise DomainError(f"the traffic update to {deployment} did not take effect (live {live})")
+            endpoint = self.ctx.endpoints.get_endpoint(self.config.endpoint_name)
+            live = {name: percent for name, percent in endpoint.traffic.items() if percent}
+            if live != {deployment: 100} or endpoint.state != "Succeeded":
+                return Poll(self.config.poll_seconds)
         current = self.ctx.repos.production.get().champion_deployment
-        self.ctx.endpoints.set_traffic(self.config.endpoint_name, {deployment: 100}, {})
         keep_until = iso(self.ctx.clock() + timedelta(minutes=self.config.bake_minutes))
         self.ctx.repos.production.change(lambda p: p.roll_back(deployment, keep_until)
                                          if p.champion_deployment != deployment else False)
