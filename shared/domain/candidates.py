@@ -227,9 +227,14 @@ class Production:
             raise Conflict("there is no previous champion to roll back to")
         if self.rollback and StepState.from_dict(self.rollback.get("steps")).step != DONE:
             raise Conflict(f"a rollback requested by {self.rollback.get('by')} at {self.rollback.get('at')} is under way")
+        run = StepState.from_dict(self.rollback.get("steps")).attempt + 1 if self.rollback else 1
         self.rollback = {"by": reviewer, "comment": comment[:2000], "at": at, "to_version": self.previous_version,
                          "from_version": self.champion_version, "deployment": deployment,
-                         "steps": StepState(ROLLBACK_DEPLOY, started_at=at).to_dict()}
+                         "steps": StepState(ROLLBACK_DEPLOY, attempt=run, started_at=at).to_dict()}
+
+    @property
+    def rollback_under_way(self) -> bool:
+        return bool(self.rollback) and StepState.from_dict(self.rollback.get("steps")).step != DONE
 
     def roll_back(self, deployment: str, keep_previous_until: str | None = None) -> None:
         """The previous champion (now served by `deployment`) and the current one swap places."""

@@ -206,8 +206,17 @@ def test_rollback_gives_traffic_back_to_the_previous_champion(local_stack, api):
     assert status == 200 and headers.get("azureml-model-deployment") == after["champion_deployment"]
 
 
+def settled_candidates(api: ApiClient) -> list[dict]:
+    """The candidates once none is on its queued steps (an earlier test's may still be)."""
+    def settled():
+        found = api.get_json("/api/candidates")["candidates"]
+        return found if all(c["status"] not in ("received", "gating", "deploying") for c in found) else None
+
+    return wait_for("every candidate settled", settled, 240, interval=0.5)
+
+
 def test_duplicate_registry_deliveries_change_nothing(local_stack, api):
-    candidates = api.get_json("/api/candidates")["candidates"]
+    candidates = settled_candidates(api)
     version = candidates[0]["version"]
     body = json.dumps({"entity": "model_version", "action": "created",
                        "data": {"name": local_stack.values["MODEL_NAME"], "version": version, "tags": {}}}).encode()

@@ -9,7 +9,7 @@ import pytest
 from devstack.client import ApiClient, wait_for
 from devstack.processes import free_port
 from shared.domain.steps import CANDIDATE_STEPS
-from tests.e2e.test_outer_loop import settle_training, upload_batch
+from tests.e2e.test_outer_loop import decided, settle_training, upload_batch
 
 pytestmark = pytest.mark.e2e
 
@@ -74,5 +74,11 @@ def test_two_hosts_on_one_storage_run_the_loop_once(local_stack, api):
         assert len(approvals) == 1
         second = ApiClient(f"http://127.0.0.1:{port}", local_stack.values["LOCAL_HOST_FUNCTION_KEY"])
         assert second.get_json(f"/api/approvals/{approvals[0]['id']}")["status"] == "pending"
+        assert second.request("POST", f"/api/approvals/{approvals[0]['id']}/approve", {"reviewer": "ada"}).status == 202
+        assert decided(api, approvals[0]["id"])["status"] == "approved"
+        time.sleep(4)
+        promoted = [e for e in api.get_json("/api/audit")["entries"]
+                    if e["action"] == "promoted" and e.get("approval_id") == approvals[0]["id"]]
+        assert len(promoted) == 1 and api.get_json("/api/production")["champion_version"] == version
     finally:
         local_stack.kill_host("functions-host-2")

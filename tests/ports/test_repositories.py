@@ -120,3 +120,13 @@ def test_every_version_of_one_name_is_found_and_the_training_data_keeps_the_newe
     assert [b.etag for b in repos.batches.versions_of(name)] == ['"0x2"', '"0x1"', '"0x0"']
     assert [b.etag for b in repos.accepted.all()] == ['"0x2"']
     assert max(len(k) for k in documents.list_keys("", 100).keys) < 80
+
+
+def test_pages_neither_repeat_nor_skip_when_newer_items_arrive_between_them(repos):
+    for n in range(1, 6):
+        repos.approvals.add(approval(n))
+    first = repos.approvals.newest(2)
+    repos.approvals.add(approval(9))  # newer: it belongs before the first page
+    rest = repos.approvals.newest(10, first.continuation)
+    assert [a.candidate_version for a in first.items] == ["5", "4"]
+    assert [a.candidate_version for a in rest.items] == ["3", "2", "1"]

@@ -203,3 +203,79 @@ def test_rollback_is_a_claimed_step_and_a_second_one_conflicts():
     deliver_all(world)
     assert world.repos.production.get().champion_version == "1"
     assert world.endpoints.get_endpoint(ENDPOINT).traffic == {"diabetes-classif-v1": 100}
+
+
+def test_a_late_copy_of_a_failed_step_changes_nothing():
+    world = FakeWorld()
+    promote(world, "1")
+    candidate = world.candidates.handle_registered(registered("2"))
+    world.endpoints.fail["set_traffic"] = PlatformError("ARM said 500")
+    decided = world.approvals.decide(candidate.approval_id, "approve", "ada")
+    assert decided.status == PROMOTION_FAILED
+    del world.endpoints.fail["set_traffic"]
+
+    late = StepMessage("approval", candidate.approval_id, "promote").to_json()
+    assert world.steps.run(late, "late-copy", 1) == "stale"
+    assert world.approvals.get(candidate.approval_id).status == PROMOTION_FAILED
+    assert world.repos.production.get().champion_version == "1"
+
+
+def test_the_sweeper_leaves_traffic_alone_while_a_promotion_switches_it():
+    world = FakeWorld()
+    promote(world, "1")
+    candidate = world.candidates.handle_registered(registered("2"))
+    world.queue.inline = False
+    world.approvals.decide(candidate.approval_id, "approve", "ada")
+    deliver_all(world, 1)  # promote: traffic moved, verify not yet run
+    assert world.endpoints.get_endpoint(ENDPOINT).traffic == {candidate.deployment: 100}
+
+    world.sweeper.sweep()
+    deliver_all(world)
+
+    assert world.endpoints.get_endpoint(ENDPOINT).traffic == {candidate.deployment: 100}
+    assert world.approvals.get(candidate.approval_id).status == "approved"
+
+
+def test_a_lost_rollback_message_is_sent_again_by_the_sweeper():
+    world = FakeWorld()
+    promote(world, "1")
+    promote(world, "2")
+    world.queue.inline = False
+    world.rollback.rollback("ops", "drill")
+    world.queue.pending.clear()  # the message is lost
+    world.clock.advance(minutes=16)
+
+    report = world.sweeper.sweep()
+    deliver_all(world)
+
+    assert "rollback stuck: step sent again" in report.repaired
+    assert world.repos.production.get().champion_version == "1"
+
+
+def test_a_redeploy_that_crashed_before_its_message_is_resumed_by_the_sweeper():
+    world = FakeWorld()
+    world.endpoints.fail["ensure_endpoint"] = PlatformError("ARM is down")
+    world.candidates.handle_registered(registered("1"))
+    del world.endpoints.fail["ensure_endpoint"]
+    world.queue.inline = False
+    world.candidates.redeploy("1")
+    world.queue.pending.clear()  # died before the step message went out
+    world.clock.advance(minutes=16)
+
+    world.sweeper.sweep()
+    deliver_all(world)
+
+    assert world.repos.candidates.get("1").status == AWAITING_APPROVAL
+
+
+def test_an_older_candidate_that_reaches_its_approval_request_after_a_newer_one_passed_its_gate_is_superseded():
+    world = FakeWorld(inline_steps=False)
+    world.candidates.handle_registered(registered("2"))
+    deliver_all(world, 2)  # v2: gate and deploy started
+    world.candidates.handle_registered(registered("3"))
+    deliver_all(world)
+
+    assert world.repos.candidates.get("3").status == AWAITING_APPROVAL
+    assert world.repos.candidates.get("2").status == "superseded"
+    pending = [a for a in world.approvals.list("pending").items]
+    assert [a.candidate_version for a in pending] == ["3"]

@@ -137,6 +137,10 @@ class CandidateTrack:
     def _request_approval(self, version: str, state: StepState) -> Next:
         candidate = self.candidates.get(version)
         production = self.ctx.repos.production.get()
+        if production.newest_candidate != version:  # a newer one passed its gate meanwhile: it takes staging
+            remove_staging_quietly(self.ctx, candidate.deployment)
+            self._move(version, SUPERSEDED, f"v{production.newest_candidate} is newer")
+            return Next(DONE)
         if self.config.mirror_percent and production.champion_deployment:
             endpoint = self.ctx.endpoints.get_endpoint(self.config.endpoint_name)
             self.ctx.endpoints.set_traffic(self.config.endpoint_name, dict(endpoint.traffic),
@@ -147,6 +151,8 @@ class CandidateTrack:
             created = True
         except DocumentExists:  # this step ran before and crashed after creating it
             approval, created = self.ctx.repos.approvals.get(approval.id), False
+            if approval.status != "pending":
+                return Next(DONE)  # already decided (or closed): nothing here may undo that
         self.ctx.repos.production.change(lambda p: p.stage(version, candidate.deployment, approval.id))
         self._move(version, AWAITING_APPROVAL, f"approval {approval.id}", approval_id=approval.id)
         if created:

@@ -68,7 +68,10 @@ class DecisionTrack:
         if problem:
             self._promotion_failed(approval, f"the staging deployment {approval.deployment} does not answer: {problem}")
             return Next(DONE)
-        self.ctx.endpoints.set_traffic(self.config.endpoint_name, {approval.deployment: 100}, {}, wait=False)
+        endpoint = self.ctx.endpoints.get_endpoint(self.config.endpoint_name)
+        live = {name: percent for name, percent in endpoint.traffic.items() if percent}
+        if live != {approval.deployment: 100} and endpoint.state == "Succeeded":  # not already sent (a re-run)
+            self.ctx.endpoints.set_traffic(self.config.endpoint_name, {approval.deployment: 100}, {}, wait=False)
         return Next(VERIFY_PROMOTION)
 
     def _verify(self, approval: Approval, state: StepState) -> Next | Poll:
@@ -118,11 +121,11 @@ class DecisionTrack:
     def _promotion_failed(self, approval: Approval, reason: str) -> None:
         log.error("promotion of v%s failed: %s", approval.candidate_version, reason)
         production = self.ctx.repos.production.get()
-        if production.champion_deployment:
-            try:
-                self.ctx.endpoints.set_traffic(self.config.endpoint_name, {production.champion_deployment: 100}, {})
-            except Exception:  # noqa: BLE001 - the sweeper reconciles traffic with the record
-                log.warning("could not give traffic back to %s", production.champion_deployment)
+        back = {production.champion_deployment: 100} if production.champion_deployment else {}
+        try:
+            self.ctx.endpoints.set_traffic(self.config.endpoint_name, back, {}, wait=False)
+        except Exception:  # noqa: BLE001 - the sweeper reconciles traffic with the record
+            log.warning("could not give traffic back to %s", production.champion_deployment or "no deployment")
         self._finish(approval, PROMOTION_FAILED, reason)
         self.ctx.repos.candidates.move_to(approval.candidate_version, FAILED, self.ctx.clock(),
                                           f"traffic switch: {reason}", error=reason, failed_step="traffic switch")

@@ -26,6 +26,8 @@ class ProductionHealth:
         kept, until = production.previous_deployment, production.previous_kept_until
         if not kept or not until or datetime.fromisoformat(until) > now or kept == production.champion_deployment:
             return
+        if production.rollback_under_way:
+            return  # a rollback may be switching to it
         self.ctx.delete_quietly(kept)
         self.ctx.repos.production.change(lambda p: p.forget_previous_deployment(kept))
         report.repaired.append(f"bake period over: removed the previous champion's deployment {kept}")

@@ -40,6 +40,8 @@ class CandidatePipeline:
 
     def redeploy(self, version: str) -> Candidate:
         """Retry a candidate that failed on the platform or in its smoke test (a new run from the gate)."""
+        self.candidates.get(version)  # NotFound before anything is written
+        self.candidates.reopen(version, iso(self.ctx.clock()))
         self.candidates.change(version, lambda c: c.retry(self.ctx.clock()))
         self.runner.send("candidate", version)
         return self.candidates.get(version)

@@ -92,6 +92,7 @@ class StepRunner:
                 reason = getattr(error, "message", None) or f"{error.__class__.__name__}: {error}"
                 log.error("%s %s: step %s failed for good: %s", message.kind, message.subject, message.step, reason)
                 track.fail(message.subject, message.step, f"{reason} (after {dequeue_count} tries)")
+                self._close(track, message)
             elif not isinstance(error, DomainError) or isinstance(error, PlatformError):
                 log.warning("%s %s: step %s failed (try %d): %s", message.kind, message.subject, message.step,
                             dequeue_count, error)
@@ -125,6 +126,18 @@ class StepRunner:
 
         track.change_state(message.subject, claim)
         return claimed[-1]
+
+    def _close(self, track: Track, message: StepMessage) -> None:
+        """The path is over (failed for good): later copies of its messages are late, not due."""
+        now = iso(self.clock())
+
+        def close(state: StepState) -> bool:
+            if not state.is_due(message):
+                return False
+            state.advance(DONE, now)
+            return True
+
+        track.change_state(message.subject, close)
 
     def _release(self, track: Track, message: StepMessage) -> None:
         def release(state: StepState) -> bool:

@@ -55,12 +55,25 @@ class Sweeper:
             elif not approval.reminded_at and expires - now <= timedelta(hours=self.config.approval_reminder_hours):
                 self._remind(approval)
                 report.reminded.append(approval.id)
+        deciding = [a for a in open_approvals if a.status == DECIDING]
+        production = self.ctx.repos.production.get()
+        switching = bool(deciding) or production.rollback_under_way  # traffic may be moving: leave it alone
+        endpoint = self._endpoint()  # listed before the records are read: a deployment started since is not an orphan
         in_progress = self.ctx.repos.candidates.in_progress()
-        self._reconcile(report, {c.deployment for c in in_progress})
-        self._resume_stuck(report, now, in_progress, [a for a in open_approvals if a.status == DECIDING])
-        self.health.end_bake(report, now)
-        self.health.probe(report)
+        in_use = {c.deployment for c in in_progress} | {a.deployment for a in open_approvals}
+        if endpoint is not None:
+            self._reconcile(report, endpoint, in_use, check_traffic=not switching)
+        self._resume_stuck(report, now, in_progress, deciding, production)
+        if not switching:
+            self.health.end_bake(report, now)
+            self.health.probe(report)
         return report
+
+    def _endpoint(self):
+        try:
+            return self.ctx.endpoints.get_endpoint(self.config.endpoint_name)
+        except NotFound:
+            return None
 
     def _remind(self, approval) -> None:
         reminded, changed = self.ctx.repos.approvals.change(approval.id, lambda a: a.remind(self.ctx.clock()))
@@ -68,16 +81,12 @@ class Sweeper:
             self.ctx.notifier.notify(notifications.approval_notification(
                 self.ctx, reminded, kind="approval.reminder", title_prefix="Reminder, approval needed"))
 
-    def _reconcile(self, report: SweepReport, in_progress: set) -> None:
+    def _reconcile(self, report: SweepReport, endpoint, in_progress: set, check_traffic: bool) -> None:
         production = self.ctx.repos.production.get()
         endpoints, name = self.ctx.endpoints, self.config.endpoint_name
-        try:
-            endpoint = endpoints.get_endpoint(name)
-        except NotFound:
-            return
         expected_traffic = {production.champion_deployment: 100} if production.champion_deployment else {}
         live = {k: v for k, v in endpoint.traffic.items() if v}
-        if live != expected_traffic:
+        if check_traffic and live != expected_traffic:
             present = {d.name for d in endpoint.deployments}
             if production.champion_deployment and production.champion_deployment in present:
                 endpoints.set_traffic(name, expected_traffic, dict(endpoint.mirror_traffic))
@@ -101,7 +110,7 @@ class Sweeper:
             self.ctx.notifier.notify(Notification(kind="sweeper.report", title="Endpoint does not match the records",
                                                   text="; ".join(report.reported)))
 
-    def _resume_stuck(self, report: SweepReport, now, in_progress, deciding) -> None:
+    def _resume_stuck(self, report: SweepReport, now, in_progress, deciding, production) -> None:
         """Work that made no progress for a while lost its message (a poisoned or dropped one):
         send the due step again; a duplicate of a live message changes nothing."""
         for candidate in in_progress:
@@ -113,3 +122,6 @@ class Sweeper:
             if approval.decided_at and now - datetime.fromisoformat(approval.decided_at) > STUCK_AFTER:
                 self.runner.send("approval", approval.id)
                 report.repaired.append(f"approval {approval.id} stuck deciding: step sent again")
+        if production.rollback_under_way and now - datetime.fromisoformat(production.rollback["at"]) > STUCK_AFTER:
+            self.runner.send("rollback", self.config.model_name)
+            report.repaired.append("rollback stuck: step sent again")

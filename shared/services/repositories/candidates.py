@@ -79,6 +79,11 @@ class CandidateRepository:
     def move_to(self, version: str, status: str, at: datetime, detail: str = "", **fields) -> Candidate:
         return self.change(version, lambda c: c.move_to(status, at, detail, **fields))[0]
 
+    def reopen(self, version: str, at: str) -> None:
+        """Before a change that may put a finished candidate back in progress (a redeploy): a crash
+        after that change must not leave it where the sweeper does not look."""
+        self._in_progress.add(version, at)
+
     def newest(self, limit: int, continuation: str | None = None) -> Page[Candidate]:
         def load(key: str) -> Candidate | None:
             stored = self.store.get(key)

@@ -41,14 +41,17 @@ def newest_first(moment: datetime) -> str:
 
 @dataclass
 class _Cursor:
-    """Where a listing goes on: the store's token of a key page, an offset in it, and its size."""
+    """Where a listing goes on: the store's token of a key page, the last key returned, its size.
+
+    Resuming skips keys up to the last one returned (not a count), so items written meanwhile at
+    the front of a newest-first listing neither repeat nor hide others."""
 
     page_size: int
     page_token: str | None = None
-    offset: int = 0
+    after: str | None = None
 
     def encode(self) -> str:
-        raw = json.dumps({"c": self.page_token, "o": self.offset, "s": self.page_size}, separators=(",", ":"))
+        raw = json.dumps({"c": self.page_token, "k": self.after, "s": self.page_size}, separators=(",", ":"))
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
@@ -57,18 +60,13 @@ class _Cursor:
             return cls(page_size)
         try:
             raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-            cursor = cls(int(raw["s"]), raw["c"], int(raw["o"]))
+            cursor = cls(int(raw["s"]), raw["c"], raw["k"])
         except (ValueError, KeyError, TypeError, binascii.Error):
             raise InvalidInput("continuation token is not one this service issued") from None
-        if not (cursor.page_token is None or isinstance(cursor.page_token, str)) or \
-                not 1 <= cursor.page_size <= SCAN_PAGE or not 0 <= cursor.offset < cursor.page_size:
+        texts = (cursor.page_token, cursor.after)
+        if not all(t is None or isinstance(t, str) for t in texts) or not 1 <= cursor.page_size <= SCAN_PAGE:
             raise InvalidInput("continuation token is not one this service issued")
         return cursor
-
-    def after(self, index: int, page) -> "_Cursor | None":
-        if index + 1 < len(page.keys):
-            return _Cursor(self.page_size, self.page_token, index + 1)
-        return _Cursor(self.page_size, page.continuation, 0) if page.continuation else None
 
 
 def scan(store: DocumentStore, prefix: str, limit: int, continuation: str | None,
@@ -81,17 +79,20 @@ def scan(store: DocumentStore, prefix: str, limit: int, continuation: str | None
     items, reads = [], 0
     while True:
         page = store.list_keys(prefix, cursor.page_size, cursor.page_token)
-        for index in range(cursor.offset, len(page.keys)):
-            item = load(page.keys[index])
+        keys = [k for k in page.keys if cursor.after is None or k > cursor.after]
+        for index, key in enumerate(keys):
+            item = load(key)
             reads += 1
             if item is not None:
                 items.append(item)
             if len(items) == limit or reads >= MAX_READS:
-                following = cursor.after(index, page)
-                return Page(items, following.encode() if following else None)
+                more = index + 1 < len(keys) or bool(page.continuation)
+                following = _Cursor(cursor.page_size, cursor.page_token if index + 1 < len(keys) else page.continuation,
+                                    key if index + 1 < len(keys) else None)
+                return Page(items, following.encode() if more else None)
         if not page.continuation:
             return Page(items, None)
-        cursor = _Cursor(cursor.page_size, page.continuation, 0)
+        cursor = _Cursor(cursor.page_size, page.continuation, None)
 
 
 class NewestFirstIndex:
