@@ -39,7 +39,7 @@ from shared.domain.clock import iso  # noqa: E402
 from shared.domain.models import ModelRegistered  # noqa: E402
 from shared.services.repositories.paging import NewestFirstIndex  # noqa: E402
 from tests.builders import MODEL, unit_settings  # noqa: E402
-from tests.fakes import FakeClock, FakeDeliveryPlatform, FakeNotifier, FakeOnlineEndpoints  # noqa: E402
+from tests.fakes import FakeClock, FakeDeliveryPlatform, FakeNotifier, FakeOnlineEndpoints, FakeStepQueue  # noqa: E402
 
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -66,11 +66,12 @@ def seed_history(documents: BlobDocumentStore, size: int) -> None:
 def build(connection: str, container: str, clock: FakeClock):
     service = blob_service(connection)
     documents = BlobDocumentStore(service, container)
-    endpoints = FakeOnlineEndpoints()
+    endpoints, queue = FakeOnlineEndpoints(), FakeStepQueue()
     services = bootstrap.build_services(
         unit_settings(STATE_CONTAINER=container), documents=documents, files=BlobFileStore(service),
         platform=FakeDeliveryPlatform(), notifier=FakeNotifier(), endpoints=endpoints,
-        audit=BlobAuditLog(service, container), clock=clock)
+        audit=BlobAuditLog(service, container), queue=queue, clock=clock)
+    queue.runner = services.steps  # the queued steps run inline, as the host would run them
     return documents, services
 
 
