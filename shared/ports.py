@@ -229,8 +229,9 @@ class OnlineEndpoints(Protocol):
         """The deployment's current state ("Creating" until it answers, then "Succeeded", or "Failed"),
         None when it does not exist (nor the endpoint)."""
 
-    def delete_deployment(self, endpoint: str, deployment: str) -> None:
-        """Remove a deployment; a no-op when absent; Conflict while it has live or mirrored traffic."""
+    def delete_deployment(self, endpoint: str, deployment: str, wait: bool = True) -> None:
+        """Remove a deployment; a no-op when absent; Conflict while it has live or mirrored traffic;
+        with `wait=False` return once the deletion is accepted."""
 
     def set_traffic(self, endpoint: str, traffic: dict, mirror_traffic: dict | None = None,
                     wait: bool = True) -> EndpointInfo:

@@ -227,7 +227,7 @@ class FakeOnlineEndpoints:
             return None
         return self.get_endpoint(endpoint).deployment(deployment)
 
-    def delete_deployment(self, endpoint, deployment):
+    def delete_deployment(self, endpoint, deployment, wait=True):
         from shared.domain.errors import Conflict
 
         self._maybe_fail("delete_deployment")

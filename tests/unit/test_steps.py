@@ -279,3 +279,32 @@ def test_an_older_candidate_that_reaches_its_approval_request_after_a_newer_one_
     assert world.repos.candidates.get("2").status == "superseded"
     pending = [a for a in world.approvals.list("pending").items]
     assert [a.candidate_version for a in pending] == ["3"]
+
+
+def test_a_reject_whose_teardown_keeps_failing_is_still_a_rejection_and_the_sweeper_removes_staging():
+    world = FakeWorld()
+    promote(world, "1")
+    candidate = world.candidates.handle_registered(registered("2"))
+    world.endpoints.fail["delete_deployment"] = PlatformError("ARM is down")
+
+    decided = world.approvals.decide(candidate.approval_id, "reject", "bob")
+
+    assert decided.status == "rejected" and "staging teardown failed" in decided.reason
+    assert world.repos.candidates.get("2").status == "rejected"
+    del world.endpoints.fail["delete_deployment"]
+    world.sweeper.sweep()
+    assert candidate.deployment not in {d.name for d in world.endpoints.get_endpoint(ENDPOINT).deployments}
+
+
+def test_one_failing_part_of_the_sweep_leaves_the_others_to_run():
+    world = FakeWorld(PROMOTION_BAKE_MINUTES="30")
+    promote(world, "1")
+    promote(world, "2")
+    world.clock.advance(minutes=31)
+    world.endpoints.fail["set_traffic"] = PlatformError("ARM is down")
+    world.endpoints.endpoints[ENDPOINT]["traffic"] = {}  # traffic lost: reconciliation will try to repair it
+
+    report = world.sweeper.sweep()
+
+    assert any(line.startswith("reconciliation: not swept") for line in report.reported)
+    assert any("bake period over" in line for line in report.repaired), "the bake still ended"

@@ -154,7 +154,7 @@ class AzureOnlineEndpoints:
         return info if info.state in ("Succeeded", "Failed", "Canceled") else DeploymentInfo(
             info.name, info.model_name, info.model_version, "Creating" if info.state != "Canceled" else "Failed")
 
-    def delete_deployment(self, endpoint: str, deployment: str) -> None:
+    def delete_deployment(self, endpoint: str, deployment: str, wait: bool = True) -> None:
         endpoint = validate_endpoint_name(endpoint)
         deployment = validate_deployment_name(deployment)
         step = f"delete deployment {endpoint}/{deployment}"
@@ -170,6 +170,9 @@ class AzureOnlineEndpoints:
         try:
             with azure_step(step):
                 poller = self._ml.online_deployments.begin_delete(name=deployment, endpoint_name=endpoint)
+            if not wait:  # the deletion goes on in Azure; the sweeper sees what is left
+                log.info("%s: started", step)
+                return
             wait_for(poller, step, self.config.lro_timeout_seconds)
         except NotFound:
             return  # deleted meanwhile

@@ -159,7 +159,7 @@ class LocalOnlineEndpoints:
     def _old_enough(self, starting: dict) -> bool:
         return time.time() - float(starting.get("started_at") or 0) >= self.deployment_min_seconds
 
-    def delete_deployment(self, endpoint: str, deployment: str) -> None:
+    def delete_deployment(self, endpoint: str, deployment: str, wait: bool = True) -> None:
         """Stop and remove a deployment; a no-op when it (or the endpoint) is absent;
         Conflict while it has live or mirrored traffic or another operation on it runs."""
         endpoint = validate_endpoint_name(endpoint)

@@ -51,6 +51,6 @@ class PromotionContext:
     def delete_quietly(self, deployment: str) -> None:
         """Best effort: what is left is reported (and removed) by the sweeper."""
         try:
-            self.endpoints.delete_deployment(self.config.endpoint_name, deployment)
+            self.endpoints.delete_deployment(self.config.endpoint_name, deployment, wait=False)
         except Exception as error:  # noqa: BLE001
             log.warning("could not delete deployment %s: %s", deployment, error)

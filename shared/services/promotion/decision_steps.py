@@ -56,8 +56,12 @@ class DecisionTrack:
 
     def fail(self, approval_id: str, step: str, reason: str) -> None:
         approval = self.approvals.get(approval_id)
-        if step == REJECT:
-            self._finish(approval, FAILED, f"{STEP_LABELS[step]} failed: {reason}")
+        if step == REJECT:  # rejected all the same; only the staging teardown failed (the sweeper retries it)
+            self._finish(approval, REJECTED, f"rejected; {STEP_LABELS[step]} failed: {reason}")
+            self.ctx.repos.candidates.move_to(approval.candidate_version, REJECTED, self.ctx.clock(),
+                                              f"rejected by {approval.decided_by}; {STEP_LABELS[step]} failed: {reason}")
+            self.ctx.repos.production.change(lambda p: p.unstage(approval.id))
+            self._audit("rejected", approval, teardown_error=reason)
             return
         self._promotion_failed(approval, reason)
 

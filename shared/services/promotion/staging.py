@@ -17,7 +17,7 @@ def remove_staging_deployment(endpoints: OnlineEndpoints, endpoint_name: str, de
         return  # live traffic: not a staging deployment any more
     if endpoint.mirror_traffic.get(deployment):
         endpoints.set_traffic(endpoint_name, dict(endpoint.traffic), {})
-    endpoints.delete_deployment(endpoint_name, deployment)
+    endpoints.delete_deployment(endpoint_name, deployment, wait=False)
 
 
 def remove_staging_quietly(ctx: PromotionContext, deployment: str) -> None:

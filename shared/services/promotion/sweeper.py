@@ -48,13 +48,7 @@ class Sweeper:
         now = self.ctx.clock()
         open_approvals = self.ctx.repos.approvals.open()
         for approval in (a for a in open_approvals if a.status == PENDING):
-            expires = datetime.fromisoformat(approval.expires_at)
-            if expires <= now:
-                self.decisions.expire(approval)
-                report.expired.append(approval.id)
-            elif not approval.reminded_at and expires - now <= timedelta(hours=self.config.approval_reminder_hours):
-                self._remind(approval)
-                report.reminded.append(approval.id)
+            self._attempt(report, f"approval {approval.id}", lambda a=approval: self._expire_or_remind(report, a, now))
         deciding = [a for a in open_approvals if a.status == DECIDING]
         production = self.ctx.repos.production.get()
         switching = bool(deciding) or production.rollback_under_way  # traffic may be moving: leave it alone
@@ -62,12 +56,30 @@ class Sweeper:
         in_progress = self.ctx.repos.candidates.in_progress()
         in_use = {c.deployment for c in in_progress} | {a.deployment for a in open_approvals}
         if endpoint is not None:
-            self._reconcile(report, endpoint, in_use, check_traffic=not switching)
-        self._resume_stuck(report, now, in_progress, deciding, production)
+            self._attempt(report, "reconciliation",
+                          lambda: self._reconcile(report, endpoint, in_use, check_traffic=not switching))
+        self._attempt(report, "stuck work", lambda: self._resume_stuck(report, now, in_progress, deciding, production))
         if not switching:
-            self.health.end_bake(report, now)
-            self.health.probe(report)
+            self._attempt(report, "bake period", lambda: self.health.end_bake(report, now))
+            self._attempt(report, "production probe", lambda: self.health.probe(report))
         return report
+
+    def _attempt(self, report: SweepReport, what: str, part) -> None:
+        """One part of the sweep failing (the platform is slow, a record is odd) leaves the others to run."""
+        try:
+            part()
+        except Exception as error:  # noqa: BLE001 - reported; the next sweep tries again
+            log.warning("sweeper: %s failed: %s", what, error)
+            report.reported.append(f"{what}: not swept ({getattr(error, 'message', None) or error.__class__.__name__})")
+
+    def _expire_or_remind(self, report: SweepReport, approval, now) -> None:
+        expires = datetime.fromisoformat(approval.expires_at)
+        if expires <= now:
+            self.decisions.expire(approval)
+            report.expired.append(approval.id)
+        elif not approval.reminded_at and expires - now <= timedelta(hours=self.config.approval_reminder_hours):
+            self._remind(approval)
+            report.reminded.append(approval.id)
 
     def _endpoint(self):
         try:
