@@ -194,6 +194,11 @@ class EndpointInfo:
     def deployment(self, name: str) -> DeploymentInfo | None:
         return next((d for d in self.deployments if d.name == name), None)
 
+    @property
+    def live_traffic(self) -> dict:
+        """The deployments that get live traffic, with their percent (those at 0% left out)."""
+        return {name: percent for name, percent in self.traffic.items() if percent}
+
 
 @dataclass(frozen=True)
 class ScoringResult:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 
 from shared.domain.errors import InvalidInput
 
@@ -88,6 +89,10 @@ class StepState:
 
     def message(self, kind: str, subject: str) -> StepMessage:
         return StepMessage(kind, subject, self.step, self.attempt)
+
+    def overdue(self, now: datetime, seconds: float) -> bool:
+        """The due step has been started (and polled) for longer than `seconds`."""
+        return bool(self.started_at) and now - datetime.fromisoformat(self.started_at) > timedelta(seconds=seconds)
 
     def is_due(self, message: StepMessage) -> bool:
         return message.attempt == self.attempt and message.step == self.step

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from shared.domain.candidates import (
     AWAITING_APPROVAL, DEPLOYING, FAILED, GATE_FAILED, GATING, SMOKE_FAILED, STALE, SUPERSEDED, Approval, Production,
@@ -116,8 +116,7 @@ class CandidateTrack:
         return self._poll_until_deadline(version, state, f"deployment {deployment}")
 
     def _poll_until_deadline(self, version: str, state: StepState, what: str) -> Next | Poll:
-        started = datetime.fromisoformat(state.started_at) if state.started_at else self.ctx.clock()
-        if self.ctx.clock() - started > timedelta(seconds=self.config.deployment_timeout_seconds):
+        if state.overdue(self.ctx.clock(), self.config.deployment_timeout_seconds):
             self.fail(version, state.step, f"{what} did not answer within {self.config.deployment_timeout_seconds:.0f} s")
             return Next(DONE)
         return Poll(self.config.poll_seconds)

@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Callable
 
 from shared.domain.clock import iso
+from shared.domain.errors import DomainError
 from shared.domain.gate import GatePolicy
+from shared.domain.smoke import check_response, payload
 from shared.ports import AuditLog, FileStore, MLPlatform, Notifier, OnlineEndpoints
 from shared.services.repositories import Repositories
 from shared.services.urls import PublicUrls
@@ -47,6 +49,16 @@ class PromotionContext:
         """One audit entry about a version of this model."""
         self.audit.append({"at": iso(self.clock()), "action": action, "actor": actor,
                            "model": self.config.model_name, "version": version, **details})
+
+    def why_not_answering(self, version: str, deployment: str | None, max_latency_ms: float) -> str:
+        """'' when the deployment (None: live traffic) answers the version's input example in time, else why not."""
+        try:
+            columns, rows = self.platform.get_input_example(self.config.model_name, version)
+            result = self.endpoints.invoke(self.config.endpoint_name, payload(columns, rows), deployment=deployment)
+        except DomainError as error:
+            return error.message
+        smoke = check_response(result.status, result.body, len(rows), result.latency_ms, max_latency_ms)
+        return "" if smoke.passed else "; ".join(smoke.problems)
 
     def delete_quietly(self, deployment: str) -> None:
         """Best effort: what is left is reported (and removed) by the sweeper."""

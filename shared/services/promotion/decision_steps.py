@@ -5,12 +5,11 @@ deployment is kept for the bake period). Any failure puts traffic back on the ch
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from shared.domain.candidates import APPROVED, FAILED, PROMOTED, PROMOTION_FAILED, REJECTED, Approval
 from shared.domain.clock import iso
 from shared.domain.errors import DomainError, PlatformError
-from shared.domain.smoke import check_response, payload
 from shared.domain.steps import DONE, PROMOTE, REJECT, STEP_LABELS, VERIFY_PROMOTION, StepState
 from shared.ports import Notification
 from shared.services.promotion.context import PromotionContext
@@ -73,17 +72,15 @@ class DecisionTrack:
             self._promotion_failed(approval, f"the staging deployment {approval.deployment} does not answer: {problem}")
             return Next(DONE)
         endpoint = self.ctx.endpoints.get_endpoint(self.config.endpoint_name)
-        live = {name: percent for name, percent in endpoint.traffic.items() if percent}
-        if live != {approval.deployment: 100} and endpoint.state == "Succeeded":  # not already sent (a re-run)
+        if endpoint.live_traffic != {approval.deployment: 100} and endpoint.state == "Succeeded":  # not already sent (a re-run)
             self.ctx.endpoints.set_traffic(self.config.endpoint_name, {approval.deployment: 100}, {}, wait=False)
         return Next(VERIFY_PROMOTION)
 
     def _verify(self, approval: Approval, state: StepState) -> Next | Poll:
         endpoint = self.ctx.endpoints.get_endpoint(self.config.endpoint_name)
-        live = {name: percent for name, percent in endpoint.traffic.items() if percent}
+        live = endpoint.live_traffic
         if endpoint.state != "Succeeded" or live != {approval.deployment: 100}:
-            started = datetime.fromisoformat(state.started_at) if state.started_at else self.ctx.clock()
-            if self.ctx.clock() - started <= timedelta(seconds=self.config.deployment_timeout_seconds):
+            if not state.overdue(self.ctx.clock(), self.config.deployment_timeout_seconds):
                 return Poll(self.config.poll_seconds)  # the traffic update is still being applied
             self._promotion_failed(approval, f"the traffic update did not take effect (live {live})")
             return Next(DONE)
@@ -113,14 +110,7 @@ class DecisionTrack:
 
     def _answers(self, approval: Approval, deployment: str | None) -> str:
         """'' when the deployment (or live traffic) answers the candidate's input example, else why not."""
-        try:
-            columns, rows = self.ctx.platform.get_input_example(self.config.model_name, approval.candidate_version)
-            result = self.ctx.endpoints.invoke(self.config.endpoint_name, payload(columns, rows), deployment=deployment)
-        except DomainError as error:
-            return error.message
-        smoke = check_response(result.status, result.body, len(rows), result.latency_ms,
-                               self.config.smoke_max_latency_ms)
-        return "" if smoke.passed else "; ".join(smoke.problems)
+        return self.ctx.why_not_answering(approval.candidate_version, deployment, self.config.smoke_max_latency_ms)
 
     def _promotion_failed(self, approval: Approval, reason: str) -> None:
         log.error("promotion of v%s failed: %s", approval.candidate_version, reason)

@@ -6,8 +6,7 @@ import logging
 from datetime import datetime
 
 from shared.domain.clock import iso
-from shared.domain.errors import Conflict, DomainError
-from shared.domain.smoke import check_response, payload
+from shared.domain.errors import Conflict
 from shared.ports import Notification
 from shared.services.promotion.context import PromotionContext
 
@@ -48,16 +47,10 @@ class ProductionHealth:
             text=f"{problem}. {action}.", facts={"deployment": production.champion_deployment or "none"}))
 
     def _problem(self, version: str) -> str:
-        try:
-            columns, rows = self.ctx.platform.get_input_example(self.config.model_name, version)
-            result = self.ctx.endpoints.invoke(self.config.endpoint_name, payload(columns, rows))
-        except DomainError as error:
-            return error.message
+        try:  # live traffic is given more time than a smoke test: a slow answer is not a dead one
+            return self.ctx.why_not_answering(version, None, self.config.smoke_max_latency_ms * 5)
         except Exception as error:  # noqa: BLE001 - any failure to answer is the finding
             return f"{error.__class__.__name__}: {error}"
-        smoke = check_response(result.status, result.body, len(rows), result.latency_ms,
-                               self.config.smoke_max_latency_ms * 5)
-        return "" if smoke.passed else "; ".join(smoke.problems)
 
     def _repair(self, production) -> str:
         kept = production.previous_deployment

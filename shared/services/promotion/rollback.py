@@ -2,7 +2,7 @@
 deployment is gone, wait until it answers, switch). The HTTP call only claims it (202)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from shared.domain.candidates import Production
 from shared.domain.clock import iso
@@ -84,9 +84,7 @@ class RollbackTrack:
         info = self.ctx.endpoints.get_deployment(self.config.endpoint_name, rollback["deployment"])
         if info is not None and info.state == "Succeeded":
             return Next(ROLLBACK_SWITCH)
-        started = datetime.fromisoformat(state.started_at) if state.started_at else self.ctx.clock()
-        if info is None or info.state == "Failed" or \
-                self.ctx.clock() - started > timedelta(seconds=self.config.deployment_timeout_seconds):
+        if info is None or info.state == "Failed" or state.overdue(self.ctx.clock(), self.config.deployment_timeout_seconds):
             raise DomainError(f"the previous champion's deployment {rollback['deployment']} is "
                               f"{info.state if info else 'gone'}")
         return Poll(self.config.poll_seconds)
@@ -94,16 +92,14 @@ class RollbackTrack:
     def _switch(self, rollback: dict, state: StepState) -> Next | Poll:
         deployment = rollback["deployment"]
         endpoint = self.ctx.endpoints.get_endpoint(self.config.endpoint_name)
-        live = {name: percent for name, percent in endpoint.traffic.items() if percent}
-        if live != {deployment: 100} or endpoint.state != "Succeeded":
+        if endpoint.live_traffic != {deployment: 100} or endpoint.state != "Succeeded":
             if state.polls == 0:
                 self.ctx.endpoints.set_traffic(self.config.endpoint_name, {deployment: 100}, {}, wait=False)
-            started = datetime.fromisoformat(state.started_at) if state.started_at else self.ctx.clock()
-            if self.ctx.clock() - started > timedelta(seconds=self.config.deployment_timeout_seconds):
-                raise DomainError(f"the traffic update to {deployment} did not take effect (live {live})")
+            if state.overdue(self.ctx.clock(), self.config.deployment_timeout_seconds):
+                raise DomainError(f"the traffic update to {deployment} did not take effect "
+                                  f"(live {endpoint.live_traffic})")
             endpoint = self.ctx.endpoints.get_endpoint(self.config.endpoint_name)
-            live = {name: percent for name, percent in endpoint.traffic.items() if percent}
-            if live != {deployment: 100} or endpoint.state != "Succeeded":
+            if endpoint.live_traffic != {deployment: 100} or endpoint.state != "Succeeded":
                 return Poll(self.config.poll_seconds)
         current = self.ctx.repos.production.get().champion_deployment
         keep_until = iso(self.ctx.clock() + timedelta(minutes=self.config.bake_minutes))

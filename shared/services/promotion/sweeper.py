@@ -97,7 +97,7 @@ class Sweeper:
         production = self.ctx.repos.production.get()
         endpoints, name = self.ctx.endpoints, self.config.endpoint_name
         expected_traffic = {production.champion_deployment: 100} if production.champion_deployment else {}
-        live = {k: v for k, v in endpoint.traffic.items() if v}
+        live = endpoint.live_traffic
         if check_traffic and live != expected_traffic:
             present = {d.name for d in endpoint.deployments}
             if production.champion_deployment and production.champion_deployment in present:
