@@ -2,16 +2,24 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# The training environment (training/environment/conda.yml): local jobs, MLflow server, scoring servers.
+TRAIN_VENV := .venv-train
+TRAIN_PY := $(TRAIN_VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: setup demo demo-drift test test-fast up down lint bench clean
 
-setup: $(VENV)/.installed node_modules/.installed local.settings.json
+setup: $(VENV)/.installed $(TRAIN_VENV)/.installed node_modules/.installed local.settings.json
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# The app and its tests: exactly requirements.txt, plus test tools.
+$(VENV)/.installed: requirements.txt requirements-test.txt requirements-lint.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+$(TRAIN_VENV)/.installed: training/environment/conda.yml requirements-train-tools.txt | $(VENV)/.installed
+	$(PY) -m devstack.training_env install $(TRAIN_VENV)
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -33,14 +41,18 @@ up: setup
 down:
 	$(PY) -m devstack.stack --down
 
+# The app's tests on requirements.txt's set (.venv); the training code's tests in the training
+# environment (.venv-train), where train.py runs locally and in Azure ML.
 test: setup
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
+	$(PY) -m pytest --ignore=tests/training
+	$(TRAIN_PY) -m pytest tests/training -q -n 2 --dist worksteal
 
 # No servers: unit, blueprint (in process), the fake side of the port suites, training (temporary MLflow store).
 test-fast: setup
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest tests/unit tests/blueprints tests/ports tests/training -m "not integration and not e2e" -q -n 2 --dist worksteal
+	$(PY) -m pytest tests/unit tests/blueprints tests/ports -m "not integration and not e2e" -q -n 2 --dist worksteal
+	$(TRAIN_PY) -m pytest tests/training -m "not integration and not e2e" -q -n 2 --dist worksteal
 
 lint: setup
 	$(VENV)/bin/lint-imports
