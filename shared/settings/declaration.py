@@ -226,6 +226,18 @@ SETTINGS: tuple[Setting, ...] = (
                 "instance count of each online deployment", sample=None),
         Setting("AZUREML_LRO_TIMEOUT_SECONDS", "lro_timeout_seconds", number(10, 7200), "1800",
                 "wait limit of the Azure ML long-running operations", sample=None, bicep=None),
+        Setting("DATA_COLLECTOR_ACCOUNT_URL", "data_collector_account_url", OPTIONAL_URL, "",
+                "blob endpoint of the Azure ML workspace's storage account, where the data collector writes "
+                "the deployments' model inputs (`https://<account>.blob.core.windows.net`), read with the app's "
+                "identity (Storage Blob Data Reader); empty: live traffic is not read back (drift windows, CBPE "
+                "and the disagreement figure use data files only)", sample=None, bicep=DEPLOYMENT),
+        Setting("DATA_COLLECTOR_CONTAINER", "data_collector_container", TEXT, "",
+                "the container of the workspace blob store (`workspaceblobstore`) in that account: "
+                "`azureml-blobstore-<workspace id>`", sample=None, bicep=DEPLOYMENT),
+        Setting("DATA_COLLECTOR_COLLECTION", "data_collector_collection", TEXT, "model_inputs",
+                "the data collector's collection every deployment is created with and the drift windows read "
+                "(`modelDataCollector/<endpoint>/<deployment>/<collection>/YYYY/MM/DD/HH/`)", sample=None,
+                bicep=None),
     ),
     *_section(
         HOST,

@@ -127,6 +127,9 @@ class AzureSettings:
     instance_type: str
     instance_count: int
     lro_timeout_seconds: float
+    data_collector_account_url: str
+    data_collector_container: str
+    data_collector_collection: str
 
 
 @dataclass(frozen=True)

@@ -284,7 +284,10 @@ class FakeArm(HttpTransport):
                 return FakeResponse(request, 404, arm_error("UserError", f"data {name}:{version} not found"))
             return FakeResponse(request, 200, self.data[key])
         if rec.method == "PUT":
-            if key in self.data:
+            if key in self.data:  # versions are immutable: the same content again is accepted, other content is not
+                same = self.data[key]["properties"].get("dataUri") == (rec.body.get("properties") or {}).get("dataUri")
+                if same:
+                    return FakeResponse(request, 200, self.data[key])
                 return FakeResponse(request, 409, arm_error("Conflict", "data version exists with different content"))
             body = copy.deepcopy(rec.body)
             body.update(id=rec.path, name=version)

@@ -45,7 +45,7 @@ def test_create_deployment_mlflow_no_code_at_zero_traffic(endpoints, arm, config
     live_endpoint(arm, traffic={"blue": 100}, blue="6")
     info = endpoints.create_or_update_deployment(EP, "green", "diabetes-classifier", "7", timeout_seconds=5)
     assert (info.name, info.model_name, info.model_version, info.state) == ("green", "diabetes-classifier", "7", "Succeeded")
-    put = arm.calls("PUT")[0]
+    put = arm.calls("PUT", "/deployments/")[0]
     assert (put.path, put.api_version) == (f"{EP_PATH}/deployments/green", "2023-04-01-preview")
     properties = put.body["properties"]
     assert properties["model"] == f"{MODEL_ID}/7"  # azureml:diabetes-classifier:7
@@ -53,7 +53,7 @@ def test_create_deployment_mlflow_no_code_at_zero_traffic(endpoints, arm, config
     assert properties["endpointComputeType"] == "Managed"
     assert put.body["sku"]["capacity"] == 1
     assert "environmentId" not in properties and "codeConfiguration" not in properties  # MLflow no-code
-    assert len(arm.calls("PUT")) == 1  # the endpoint (its traffic) is not touched
+    assert not [p for p in arm.calls("PUT") if p.path == EP_PATH]  # the endpoint (its traffic) is not touched
     assert endpoints.get_endpoint(EP).traffic == {"blue": 100, "green": 0}
 
 
@@ -250,7 +250,7 @@ def test_begin_deployment_sends_the_put_and_does_not_wait(endpoints, arm):
     live_endpoint(arm, traffic={"blue": 100}, blue="6")
     started = endpoints.begin_deployment(EP, "green", "diabetes-classifier", "7")
     assert (started.name, started.model_version, started.state) == ("green", "7", "Creating")
-    put = arm.calls("PUT")[0]
+    put = arm.calls("PUT", "/deployments/")[0]
     assert (put.path, put.api_version) == (f"{EP_PATH}/deployments/green", "2023-04-01-preview")
     assert put.body["properties"]["model"] == f"{MODEL_ID}/7"
     assert endpoints.get_deployment(EP, "green").model_version == "7"
@@ -273,3 +273,50 @@ def test_traffic_and_endpoint_updates_can_be_started_without_waiting(endpoints, 
     put = arm.calls("PUT", "/onlineEndpoints/")[0]
     traffic = put.body["properties"]["traffic"]
     assert traffic["green"] == 100 and not traffic.get("blue")
+
+
+# ------------------------------------------------------------------ data collection
+
+
+def test_deployments_collect_their_model_inputs_hour_by_hour(endpoints, arm):
+    """The deployment PUT carries `properties.dataCollector` as the REST spec shapes it
+    (collections → Collection {dataCollectionMode, dataId}, rollingRate); the SDK first registers
+    the collection's data asset over the data collector's default path."""
+    live_endpoint(arm, traffic={"blue": 100}, blue="6")
+    endpoints.create_or_update_deployment(EP, "green", "diabetes-classifier", "7", timeout_seconds=5)
+    asset_path = f"{WS_PATH}/data/{EP}-green-model_inputs/versions/1"
+    data_put, deployment_put = arm.calls("PUT")
+    assert (data_put.path, data_put.api_version) == (asset_path, "2023-04-01-preview")
+    assert data_put.body["properties"]["dataUri"] == (
+        f"azureml://datastores/workspaceblobstore/paths/modelDataCollector/{EP}/green/model_inputs")
+    assert data_put.body["properties"]["dataType"] == "uri_folder"
+    collector = deployment_put.body["properties"]["dataCollector"]
+    assert set(collector) == {"collections", "rollingRate"} and collector["rollingRate"] == "Hour"
+    assert list(collector["collections"]) == ["model_inputs"]
+    collection = collector["collections"]["model_inputs"]
+    assert collection["dataCollectionMode"].lower() == "enabled"  # the SDK sends "enabled"; the enum is case-insensitive
+    assert collection["dataId"] == asset_path
+    assert "samplingRate" not in collection  # the service's default: 100%
+    assert "environmentId" not in deployment_put.body["properties"]  # still MLflow no-code
+
+
+def test_a_redeployment_reuses_the_collections_data_asset(endpoints, arm):
+    live_endpoint(arm, traffic={"blue": 100}, blue="6")
+    endpoints.begin_deployment(EP, "green", "diabetes-classifier", "7")
+    endpoints.begin_deployment(EP, "green", "diabetes-classifier", "8")  # same name, a new version
+    puts = arm.calls("PUT")
+    asset, deployment = f"{WS_PATH}/data/{EP}-green-model_inputs/versions/1", f"{EP_PATH}/deployments/green"
+    assert [p.path for p in puts] == [asset, deployment, asset, deployment]  # the asset's PUT is idempotent
+    assert puts[-1].body["properties"]["dataCollector"]["collections"]["model_inputs"]["dataId"].endswith(
+        f"/data/{EP}-green-model_inputs/versions/1")
+    assert puts[-1].body["properties"]["model"] == f"{MODEL_ID}/8"
+
+
+def test_the_collection_is_the_configured_one(endpoints, arm, config):
+    from dataclasses import replace
+
+    endpoints.config = replace(config, data_collection="inputs_v2")
+    live_endpoint(arm)
+    endpoints.begin_deployment(EP, "green", "diabetes-classifier", "7")
+    put = arm.calls("PUT", "/deployments/")[0]
+    assert list(put.body["properties"]["dataCollector"]["collections"]) == ["inputs_v2"]

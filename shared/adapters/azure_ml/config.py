@@ -16,6 +16,8 @@ class AzureMLConfig:
     `training_code_dir`, e.g. `environment/conda.yml`) built on `environment_image`.
     `data_datastore`: the Azure ML datastore registered over the data container; a batch blob
     `<name>` is read as `azureml://datastores/<data_datastore>/paths/<name>`.
+    `data_collection`: the data collector's collection every deployment is created with (its
+    model inputs).
     """
 
     subscription_id: str
@@ -29,6 +31,7 @@ class AzureMLConfig:
     instance_count: int = 1
     data_datastore: str = "retraindata"
     lro_timeout_seconds: float = 1800
+    data_collection: str = "model_inputs"
     environment_image: str = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
     # azure-core retry policy of every Azure ML (ARM) request: 429 (honouring Retry-After),
     # 408/5xx on idempotent methods, connection errors.

@@ -98,16 +98,9 @@ class AzureOnlineEndpoints:
                 and existing.model_version == model_version):
             log.info("%s: already serving that version", step)
             return existing
-        from azure.ai.ml.entities import ManagedOnlineDeployment
-
         with azure_step(step):
             poller = self._ml.online_deployments.begin_create_or_update(
-                ManagedOnlineDeployment(
-                    name=deployment, endpoint_name=endpoint,
-                    model=f"azureml:{model_name}:{model_version}",
-                    instance_type=self.config.instance_type,
-                    instance_count=self.config.instance_count,
-                ))
+                self._deployment_entity(endpoint, deployment, model_name, model_version))
         wait_for(poller, step, timeout_seconds)
         with azure_step(f"{step}: read the deployment back"):
             result = _deployment_info(self._ml.online_deployments.get(name=deployment, endpoint_name=endpoint))
@@ -129,18 +122,28 @@ class AzureOnlineEndpoints:
             return existing
         if existing is None and len(self.get_endpoint(endpoint).deployments) >= MAX_DEPLOYMENTS:
             raise Conflict(f"{step}: endpoint already has the maximum of {MAX_DEPLOYMENTS} deployments")
-        from azure.ai.ml.entities import ManagedOnlineDeployment
-
         with azure_step(step):
             self._ml.online_deployments.begin_create_or_update(
-                ManagedOnlineDeployment(
-                    name=deployment, endpoint_name=endpoint,
-                    model=f"azureml:{model_name}:{model_version}",
-                    instance_type=self.config.instance_type,
-                    instance_count=self.config.instance_count,
-                ))
+                self._deployment_entity(endpoint, deployment, model_name, model_version))
         log.info("%s: started", step)
         return DeploymentInfo(deployment, model_name, model_version, "Creating")
+
+    def _deployment_entity(self, endpoint: str, deployment: str, model_name: str, model_version: str):
+        """An MLflow no-code deployment whose model inputs Azure ML's data collector keeps: the
+        collection `config.data_collection` (model_inputs: what MLflow deployments log when data
+        collection is on), rolled per hour, so its files land under
+        modelDataCollector/<endpoint>/<deployment>/<collection>/YYYY/MM/DD/HH/ in the workspace
+        blob store (docs/platform-facts.md#data-collection)."""
+        from azure.ai.ml.entities import DataCollector, DeploymentCollection, ManagedOnlineDeployment
+
+        return ManagedOnlineDeployment(
+            name=deployment, endpoint_name=endpoint,
+            model=f"azureml:{model_name}:{model_version}",
+            instance_type=self.config.instance_type,
+            instance_count=self.config.instance_count,
+            data_collector=DataCollector(collections={self.config.data_collection: DeploymentCollection(enabled="true")},
+                                         rolling_rate="Hour"),
+        )
 
     def get_deployment(self, endpoint: str, deployment: str) -> DeploymentInfo | None:
         endpoint = validate_endpoint_name(endpoint)
@@ -216,8 +219,7 @@ class AzureOnlineEndpoints:
     # -------------------------------------------------------------------- scoring
 
     def captured_inputs(self, endpoint: str, deployment: str):
-        """Azure ML's data collector writes model inputs to workspace storage; reading them back
-        is not wired yet, so drift windows on Azure are the accepted data files alone."""
+        """Deprecated (CapturedInputs replaces it): nothing, as before; removed once no caller is left."""
         return iter(())
 
     def invoke(self, endpoint: str, body: dict, deployment: str | None = None,
