@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import tempfile
 import warnings
-from importlib.metadata import PackageNotFoundError, version as package_version
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +22,18 @@ if __package__:  # imported as training.run_logging (tests)
         ALGORITHM_TAG, HELDOUT_FILE, HELDOUT_FOLDER, JOB_NAME_TAG, MAX_TRAINING_SET_TAG_CHARS, METRIC_NAMES,
         METRIC_TAG_PREFIX, MODEL_ARTIFACT, TRAINING_SET_BATCHES_TAG, TRAINING_SET_ID_TAG, TRAINING_SET_TAG,
     )
+    from .model_requirements import model_requirements
 else:  # run as a script from training/ (Azure ML `code: .`)
     from dataset_schema import LABEL  # type: ignore[no-redef]
     from model_contract import (  # type: ignore[no-redef]
         ALGORITHM_TAG, HELDOUT_FILE, HELDOUT_FOLDER, JOB_NAME_TAG, MAX_TRAINING_SET_TAG_CHARS, METRIC_NAMES,
         METRIC_TAG_PREFIX, MODEL_ARTIFACT, TRAINING_SET_BATCHES_TAG, TRAINING_SET_ID_TAG, TRAINING_SET_TAG,
     )
+    from model_requirements import model_requirements  # type: ignore[no-redef]
 
-# MLflow 3.17 saves sklearn models with skops and refuses types not listed here.
+# MLflow 3.15 saves sklearn models with skops, which refuses to load types not listed here.
 # These are the (reviewed) non-default types our three pipelines contain.
 SKOPS_TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
-# The model's serving requirements, pinned to what this process runs. Listing them
-# skips MLflow's inference of requirements (a subprocess that reloads the model: ~5 s).
-MODEL_REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "numpy", "pandas", "scipy")
 
 
 def log_plots(y_test: pd.Series, predictions: np.ndarray, scores: np.ndarray, auc: float) -> None:
@@ -82,30 +80,26 @@ def log_heldout(X_test: pd.DataFrame, y_test: pd.Series) -> None:
 
 
 def log_model(model: Pipeline, X_test: pd.DataFrame, predictions: np.ndarray) -> None:
-    mlflow.sklearn.log_model(
-        model,
-        name=MODEL_ARTIFACT,
-        signature=signature(X_test, predictions),
-        input_example=X_test.head(5),
-        skops_trusted_types=SKOPS_TRUSTED_TYPES,
-        pip_requirements=model_requirements(),
-    )
+    """The model as plain run artifacts under `model/` (MLmodel, skops file, signature, input example,
+    requirements): saved to a folder and uploaded, never through `mlflow.sklearn.log_model`, whose
+    logged-models API (MLflow >= 2.19) Azure ML's tracking server answers with 404."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / MODEL_ARTIFACT
+        mlflow.sklearn.save_model(
+            model,
+            str(folder),
+            signature=signature(X_test, predictions),
+            input_example=X_test.head(5),
+            skops_trusted_types=SKOPS_TRUSTED_TYPES,
+            pip_requirements=model_requirements(),
+        )
+        mlflow.log_artifacts(str(folder), artifact_path=MODEL_ARTIFACT)
 
 
 def signature(X_test: pd.DataFrame, predictions: np.ndarray):
     with warnings.catch_warnings():  # the hint that integer columns cannot hold missing values
         warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column", category=UserWarning)
         return infer_signature(X_test, predictions)
-
-
-def model_requirements() -> list[str]:
-    pins = []
-    for name in MODEL_REQUIREMENTS:
-        try:
-            pins.append(f"{name}=={package_version(name)}")
-        except PackageNotFoundError:
-            pins.append(name)
-    return pins
 
 
 def run_tags(manifest: dict[str, Any], job_name: str, algorithm: str) -> dict[str, str]:
@@ -128,10 +122,10 @@ def version_tags(manifest: dict[str, Any], metrics: dict[str, float], job_name: 
 
 
 def register(model_name: str, run_id: str, tags: dict[str, str]):
-    """New model version of `model_name` from this run's logged model, tagged at creation.
+    """New model version of `model_name` from this run's `model/` artifacts, tagged at creation.
 
-    MLflow 3 resolves `runs:/<run_id>/model` to the run's logged model
-    (models:/m-...) and passes the tags to create_model_version, so a
-    `model_version.created` webhook already carries them.
+    The run has an MLmodel file under `model/`, so MLflow registers that artifact folder as the
+    version's source (no logged model is looked up or linked) and sends the tags in the same
+    create-model-version call: a `model_version.created` webhook already carries them.
     """
     return mlflow.register_model(f"runs:/{run_id}/{MODEL_ARTIFACT}", name=model_name, tags=tags)

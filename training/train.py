@@ -3,7 +3,9 @@
 Runs unchanged as a local process (against the MLflow server named by
 MLFLOW_TRACKING_URI) and as an Azure ML command job (where Azure ML sets
 MLFLOW_TRACKING_URI and MLFLOW_RUN_ID, and `mlflow.start_run()` attaches to the
-job's run).
+job's run). It uses only the run, artifact and registry APIs that Azure ML's MLflow
+server implements: the model is saved to a folder and logged as artifacts, then
+registered from `runs:/<run_id>/model` (training/README.md says why).
 
     python train.py --data data/diabetes-dev.csv --model-name diabetes-classifier
 
@@ -88,6 +90,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # Features keep their CSV dtypes: the signature says long for the integer columns.
     # (Casting to float64 would make MLflow's schema check reject integer input:
     # "Can not safely convert int64 to float64".)
+    # Autologging would log the model a second time, through the logged-models API.
+    mlflow.autolog(disable=True)
     model = build_model(args)
     model.fit(X_train, y_train)
     metrics, predictions, scores = evaluate(model, X_test, y_test)
