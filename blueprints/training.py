@@ -65,3 +65,11 @@ def request_training(req: func.HttpRequest) -> func.HttpResponse:
     training = get_services().training
     training.request_training(None, reason)
     return json_response({"requested": True, "pending": training.pending_request()}, 202)
+
+
+@bp.route(route="training-sets/current", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@http_errors
+def current_training_set(req: func.HttpRequest) -> func.HttpResponse:
+    """The batches (names, ETags, sha256, immutable copies) and manifest id a job submitted now would
+    train on: what the retrain-on-code-change workflow submits with the checkout's training code."""
+    return json_response(get_services().training.current_training_set().to_dict())

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from shared.domain.batches import Acceptance, BatchRef
 from shared.domain.clock import iso, parse_iso
+from shared.domain.errors import NotFound
 from shared.domain.training import FAILED, QUEUED, RUNNING, STATUSES, JobStatus, TrainingJob, training_set_id
 from shared.ports import MLPlatform, Notification, Notifier, TrainingJobRequest
 from shared.services.repositories import Page, Repositories
@@ -20,6 +21,22 @@ class TrainingConfig:
     model_name: str
     quiet_period_seconds: float
     parameters: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """What a job submitted now would train on: the accepted file versions (each read from its
+    immutable copy), their content id (the manifest id train.py computes too) and the job's parameters."""
+
+    model_name: str
+    batches: tuple[BatchRef, ...]
+    id: str
+    parameters: dict
+
+    def to_dict(self) -> dict:
+        return {"model_name": self.model_name, "training_set_id": self.id, "count": len(self.batches),
+                "parameters": dict(self.parameters),
+                "batches": [{**b.to_dict(), "id": b.id} for b in self.batches]}
 
 
 class TrainingService:
@@ -77,6 +94,14 @@ class TrainingService:
     def accepted_data(self) -> list[BatchRef]:
         """Every accepted data file, in the order it was accepted (one document read)."""
         return self.repos.accepted.all()
+
+    def current_training_set(self) -> TrainingSet:
+        """The training set the next job would read (e.g. for a job submitted outside the service,
+        on new training code); NotFound while no data is accepted."""
+        batches = self.accepted_data()
+        if not batches:
+            raise NotFound("no accepted data yet: the training set is empty (upload a data file first)")
+        return TrainingSet(self.config.model_name, tuple(batches), training_set_id(batches), dict(self.config.parameters))
 
     def record_job_status(self, job_name: str, reported: JobStatus | None = None) -> TrainingJob:
         """Bring the job record up to date with the platform; terminal states never regress."""
