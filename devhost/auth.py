@@ -4,7 +4,8 @@ Keys come from the environment (the real host keeps them in its key store):
 ``LOCAL_HOST_FUNCTION_KEY`` opens function-level HTTP triggers, ``LOCAL_HOST_MASTER_KEY``
 opens everything (function and admin level, admin API, Event Grid webhook) and
 ``LOCAL_HOST_EVENTGRID_KEY`` (optional) opens only the Event Grid webhook, like the real
-``eventgrid_extension`` system key. A key is sent as ``x-functions-key`` header or ``code``
+``eventgrid_extension`` system key, and ``LOCAL_HOST_BLOBS_KEY`` (optional) only the blobs
+webhook, like ``blobs_extension``. A key is sent as ``x-functions-key`` header or ``code``
 query parameter. A level whose key is not configured admits nobody (fails closed).
 """
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Mapping
 FUNCTION_KEY_ENV = "LOCAL_HOST_FUNCTION_KEY"
 MASTER_KEY_ENV = "LOCAL_HOST_MASTER_KEY"
 EVENTGRID_KEY_ENV = "LOCAL_HOST_EVENTGRID_KEY"
+BLOBS_KEY_ENV = "LOCAL_HOST_BLOBS_KEY"
 
-ANONYMOUS, FUNCTION, ADMIN, EVENTGRID = "anonymous", "function", "admin", "eventgrid"
+ANONYMOUS, FUNCTION, ADMIN, EVENTGRID, BLOBS = "anonymous", "function", "admin", "eventgrid", "blobs"
 
 
 def presented_key(headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
@@ -34,6 +36,7 @@ def accepted_keys(level: str, environ: Mapping[str, str] | None = None) -> list[
         FUNCTION: [FUNCTION_KEY_ENV, MASTER_KEY_ENV],
         ADMIN: [MASTER_KEY_ENV],
         EVENTGRID: [EVENTGRID_KEY_ENV, MASTER_KEY_ENV],
+        BLOBS: [BLOBS_KEY_ENV, MASTER_KEY_ENV],
     }.get(level, [MASTER_KEY_ENV])
     return [environ[n] for n in names if environ.get(n)]
 

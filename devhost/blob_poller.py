@@ -13,9 +13,10 @@ from typing import Callable
 
 from azure.storage.blob import BlobProperties
 
+from .blob_binding import trigger_value
 from .blob_poison import POISON_QUEUE, send_poison_message
 from .blob_storage import plain_etag
-from .blob_stream import make_stream
+from .blob_stream import blob_type_name
 from .blob_watch import BlobWatch
 from .functions import FunctionInfo, Invocation
 
@@ -80,17 +81,32 @@ class BlobPoller:
                 log.info("Polling container '%s' for 'Functions.%s' works again", watch.path.container, watch.fn.name)
                 watch.failing = False
 
+    def notify(self, function_name: str, container: str, name: str) -> bool:
+        """A blob event (the blobs webhook) for one function: the blob is queued on the pool now,
+        unless a receipt or a run in progress already covers its current version. False when no
+        watched function of that name watches that container."""
+        watch = next((w for w in self.watches if w.fn.name.lower() == function_name.lower()), None)
+        if watch is None or watch.path.container != container or self._stop.is_set():
+            return False
+        props = watch.claim(name)
+        if props is not None:
+            try:
+                self._pool.submit(self._process, watch, props, "EventGrid")
+            except RuntimeError:  # stopping: the pool takes no more work, a later scan will
+                watch.release(name)
+        return True
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             self.poll_once()
             self._stop.wait(self.poll_interval)
 
-    def _process(self, watch: BlobWatch, props: BlobProperties) -> None:
+    def _process(self, watch: BlobWatch, props: BlobProperties, source: str = "LogsAndContainerScan") -> None:
         name, etag = props.name, plain_etag(props.etag)
         try:
-            stream = make_stream(watch.container.get_blob_client(name), watch.path.container, props)
-            reason = f"New blob detected(LogsAndContainerScan): {watch.path.container}/{name}"
-            if self._run(watch.fn, stream, reason).succeeded:
+            value = trigger_value(watch.fn, watch.path.container, name, props, watch.container.get_blob_client(name))
+            reason = f"New blob detected({source}): {watch.path.container}/{name}"
+            if self._run(watch.fn, value, reason).succeeded:
                 watch.write_receipt(name, etag)
                 return
             tries = watch.count_failure(name, etag)
@@ -98,7 +114,7 @@ class BlobPoller:
                 log.error("Blob '%s/%s' failed %d times in 'Functions.%s': moved to queue '%s'",
                           watch.path.container, name, tries, watch.fn.name, POISON_QUEUE)
                 send_poison_message(watch.connection, watch.fn.name, watch.path.container, name, etag,
-                                    stream.blob_properties["BlobType"])
+                                    blob_type_name(props))
                 watch.write_receipt(name, etag)
         except Exception as error:  # noqa: BLE001 - a storage error here is retried on the next poll
             log.warning("Handling blob '%s/%s' failed: %s", watch.path.container, name, error)

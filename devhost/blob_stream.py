@@ -91,7 +91,7 @@ def make_stream(blob: BlobClient, container: str, props: BlobProperties) -> Blob
     """The trigger value for one blob: ``name`` is ``container/blob``, properties as the real host gives them."""
     settings = props.content_settings
     properties = {
-        "BlobType": str(getattr(props.blob_type, "value", props.blob_type)),
+        "BlobType": blob_type_name(props),
         "ContentType": getattr(settings, "content_type", None),
         "ContentEncoding": getattr(settings, "content_encoding", None),
         "ETag": plain_etag(props.etag),
@@ -103,3 +103,8 @@ def make_stream(blob: BlobClient, container: str, props: BlobProperties) -> Blob
         blob, name=f"{container}/{props.name}", length=props.size,
         blob_properties=properties, metadata=dict(props.metadata or {}),
     )
+
+
+def blob_type_name(props: BlobProperties) -> str:
+    """``BlockBlob``, ``PageBlob`` or ``AppendBlob``, as the host's properties and poison messages name it."""
+    return str(getattr(props.blob_type, "value", props.blob_type))

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import Iterator
 
-from azure.core.exceptions import ResourceExistsError
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobProperties
 
 from .blob_storage import plain_etag, service_client
@@ -99,13 +99,31 @@ class BlobWatch:
         """
         self.ensure_ready()
         for props in self.container.list_blobs(name_starts_with=self.path.prefix or None, include=["metadata"]):
-            if not self.path.matches(props.name):
-                continue
-            with self._lock:
-                if self.receipts.get(props.name) == plain_etag(props.etag) or props.name in self._in_flight:
-                    continue
-                self._in_flight.add(props.name)
-            yield props
+            if self.path.matches(props.name) and self._take(props):
+                yield props
+
+    def claim(self, name: str) -> BlobProperties | None:
+        """The named blob's current version if it matches the path, has no receipt and is not running.
+
+        An Event Grid event's way in: the same receipts and in-flight set as the scan, so a blob
+        that both report runs once. The blob is in flight until ``release(name)``; None for a
+        blob that is gone, handled, running or outside the path.
+        """
+        self.ensure_ready()
+        if not self.path.matches(name):
+            return None
+        try:
+            props = self.container.get_blob_client(name).get_blob_properties()
+        except ResourceNotFoundError:
+            return None
+        return props if self._take(props) else None
+
+    def _take(self, props: BlobProperties) -> bool:
+        with self._lock:
+            if self.receipts.get(props.name) == plain_etag(props.etag) or props.name in self._in_flight:
+                return False
+            self._in_flight.add(props.name)
+            return True
 
     def release(self, name: str) -> None:
         """The blob is no longer being handled; a later poll may pick it up again."""

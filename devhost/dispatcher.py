@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import azure.functions as func
 
-from . import auth, eventgrid
+from . import auth, blob_events, eventgrid
 from .functions import BLOB, EVENT_GRID, QUEUE, TIMER, FunctionInfo
 from .http_server import Request, Response
 from .registry import HOST_API_REASON, FunctionRegistry, http_methods
@@ -16,6 +16,7 @@ from .registry import HOST_API_REASON, FunctionRegistry, http_methods
 log = logging.getLogger("devhost")
 
 EVENTGRID_PATH = "/runtime/webhooks/eventgrid"
+BLOBS_PATH = "/runtime/webhooks/blobs"
 ADMIN_FUNCTIONS_PATH = "/admin/functions"
 
 
@@ -24,17 +25,23 @@ class Dispatcher:
 
     ``run_manual(fn, input_text)`` starts an admin-API run of a timer, Event Grid or blob
     function in the background; the dispatcher has checked the input before it calls it.
+    ``blob_event(fn, container, name)`` hands a blob named by the blobs webhook to ``fn``'s
+    blob trigger without waiting for the run.
     """
 
-    def __init__(self, registry: FunctionRegistry, host_id: str, run_manual: Callable[[FunctionInfo, str], None]):
+    def __init__(self, registry: FunctionRegistry, host_id: str, run_manual: Callable[[FunctionInfo, str], None],
+                 blob_event: Callable[[FunctionInfo, str, str], None] | None = None):
         self.registry = registry
         self.host_id = host_id
         self.run_manual = run_manual
+        self.blob_event = blob_event or (lambda fn, container, name: None)
 
     def handle(self, request: Request) -> Response:
         path = request.path
         if path == EVENTGRID_PATH:
             return self._eventgrid(request)
+        if path == BLOBS_PATH:
+            return self._blobs_webhook(request)
         if path == "/admin/host/status" and request.method == "GET":
             return Response.json(200, {"state": "Running", "id": self.host_id, "functions": self.registry.names})
         if path == ADMIN_FUNCTIONS_PATH and request.method == "GET":
@@ -84,6 +91,20 @@ class Dispatcher:
                 return self.registry.run(fn, value, reason).succeeded
 
             reply = eventgrid.handle_post(request.headers, request.body, deliver)
+        return Response.json(reply.status, reply.body, reply.headers)
+
+    # --- blobs extension (source=EventGrid blob triggers) --------------------------------
+    def _blobs_webhook(self, request: Request) -> Response:
+        if request.method != "POST":
+            return Response.json(405)
+        if not auth.is_authorized(auth.BLOBS, request.key):
+            return Response.json(401)
+        function_id = request.query.get("functionName", "")
+        fn = self.registry.find(blob_events.function_name(function_id))
+        if fn is None or fn.trigger_type != BLOB or not function_id.startswith(blob_events.FUNCTION_ID_PREFIX):
+            return Response.json(404, {"error": "unknown blob function (functionName=Host.Functions.<name>)"})
+        reply = blob_events.handle_post(
+            request.headers, request.body, lambda blob: self.blob_event(fn, blob.container, blob.name))
         return Response.json(reply.status, reply.body, reply.headers)
 
     # --- admin -------------------------------------------------------------------------

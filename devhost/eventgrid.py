@@ -78,7 +78,7 @@ def to_trigger_value(element: Mapping[str, Any], annotation: Any = None) -> Any:
 
 def handle_options(headers: Mapping[str, str]) -> Reply:
     """CloudEvents webhook validation (abuse protection handshake)."""
-    origin = _header(headers, "WebHook-Request-Origin")
+    origin = header(headers, "WebHook-Request-Origin")
     if not origin:
         return Reply(400, {"error": "missing WebHook-Request-Origin header"})
     return Reply(200, None, {"WebHook-Allowed-Origin": origin, "Allow": "POST, OPTIONS"})
@@ -94,7 +94,7 @@ def handle_post(headers: Mapping[str, str], body: bytes, deliver: Callable[[Mapp
     if not elements or not all(isinstance(e, Mapping) for e in elements):
         return Reply(400, {"error": "body must be an event object or an array of event objects"})
 
-    event_type = (_header(headers, "aeg-event-type") or "").strip().lower()
+    event_type = (header(headers, "aeg-event-type") or "").strip().lower()
     if event_type == "subscriptionvalidation":
         data = elements[0].get("data") or {}
         code = data.get("validationCode") if isinstance(data, Mapping) else None
@@ -108,7 +108,8 @@ def handle_post(headers: Mapping[str, str], body: bytes, deliver: Callable[[Mapp
     return Reply(202) if all(results) else Reply(500, {"error": "one or more events failed"})
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A request header by name, case-insensitive (None when absent)."""
     for key, value in headers.items():
         if key.lower() == name.lower():
             return value

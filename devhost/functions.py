@@ -7,6 +7,7 @@ import inspect
 import logging
 import sys
 import time
+import typing
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,16 @@ class FunctionInfo:
         self.wants_context = "context" in parameters and self.binding_name != "context"
         param = parameters.get(self.binding_name)
         self.trigger_annotation = param.annotation if param is not None else inspect.Parameter.empty
+        if isinstance(self.trigger_annotation, str):  # `from __future__ import annotations`
+            self.trigger_annotation = _resolved_hints(self.user_function).get(self.binding_name, self.trigger_annotation)
+
+
+def _resolved_hints(user_function: Callable[..., Any]) -> dict[str, Any]:
+    """The function's annotations evaluated as the worker evaluates them (``typing.get_type_hints``)."""
+    try:
+        return typing.get_type_hints(user_function)
+    except Exception:  # noqa: BLE001 - a hint that does not evaluate stays a string, as before
+        return {}
 
 
 def load_app(app_dir: Path) -> Any:

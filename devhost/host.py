@@ -78,7 +78,7 @@ class FunctionsHost:
             functions = index_functions(load_app(self.app_dir), os.environ)
             self.registry = FunctionRegistry(functions, route_prefix, str(self.app_dir))
             self._manual_runs = ManualRuns(self.registry.run)
-            dispatcher = Dispatcher(self.registry, self.host_id, self._manual_runs.start)
+            dispatcher = Dispatcher(self.registry, self.host_id, self._manual_runs.start, self._blob_event)
             self._server = make_server(dispatcher.handle, self.port, max_body=self.max_body_bytes)
             self.port = self._server.server_address[1]
             self._server_thread = threading.Thread(
@@ -181,6 +181,16 @@ class FunctionsHost:
         self._poller = self._once_per_app(BLOB_SCAN_LOCK, lambda: BlobPoller(
             blob_functions, self.host_id, self.registry.run, interval, workers, threshold), singleton)
         self._poller.start()
+
+    def _blob_event(self, fn: Any, container: str, name: str) -> None:
+        """A blob named by the blobs webhook goes to the blob scan's pool (receipts and poisoning shared)."""
+        poller = getattr(self._poller, "listener", self._poller)  # a SingletonListener holds it only with the lock
+        if poller is None:
+            log.info("Blob event for 'Functions.%s' (%s/%s) left to the host holding the blob scan lock",
+                     fn.name, container, name)
+        elif not poller.notify(fn.name, container, name):
+            log.warning("Blob event for 'Functions.%s' names %s/%s, which it does not watch: ignored",
+                        fn.name, container, name)
 
     def _start_queue_listeners(self, host_json: Mapping[str, Any]) -> None:
         queue_functions = self.registry.enabled(QUEUE)

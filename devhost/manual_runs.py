@@ -8,7 +8,6 @@ from typing import Any, Callable
 
 from .functions import BLOB, EVENT_GRID, QUEUE, TIMER, FunctionInfo, Invocation
 from .registry import HOST_API_REASON
-from .settings import storage_connection_string
 
 log = logging.getLogger("devhost")
 
@@ -50,7 +49,7 @@ class ManualRuns:
 
                 self._run(fn, eventgrid.to_trigger_value(json.loads(text), fn.trigger_annotation), HOST_API_REASON)
             elif fn.trigger_type == BLOB:
-                self._run(fn, _blob_stream(fn, text), HOST_API_REASON)
+                self._run(fn, _blob_value(fn, text), HOST_API_REASON)
             elif fn.trigger_type == QUEUE:
                 import uuid
 
@@ -61,12 +60,10 @@ class ManualRuns:
             log.exception("Manual run of 'Functions.%s' could not start", fn.name)
 
 
-def _blob_stream(fn: FunctionInfo, blob_path: str) -> Any:
+def _blob_value(fn: FunctionInfo, blob_path: str) -> Any:
     """The trigger value for ``container/name`` in the storage account of ``fn``'s connection."""
     # The storage SDK loads only when a blob function is run by hand (cold start).
-    from .blob_storage import service_client
-    from .blob_stream import make_stream
+    from .blob_binding import trigger_value
 
     container, _, name = blob_path.strip("/").partition("/")
-    blob = service_client(storage_connection_string(fn.trigger.connection)).get_blob_client(container, name)
-    return make_stream(blob, container, blob.get_blob_properties())
+    return trigger_value(fn, container, name)

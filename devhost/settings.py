@@ -73,11 +73,24 @@ def resolve(text: str | None, environ: Mapping[str, str] | None = None) -> str |
 def storage_connection_string(connection: str | None, environ: Mapping[str, str] | None = None) -> str:
     """The connection string a binding's ``connection`` names (default ``AzureWebJobsStorage``)."""
     environ = os.environ if environ is None else environ
+    return environ[connection_setting_name(connection, environ, required=True)]
+
+
+def connection_setting_name(connection: str | None, environ: Mapping[str, str] | None = None,
+                            required: bool = False) -> str:
+    """The app setting a binding's ``connection`` resolves to: the name itself or ``AzureWebJobs<name>``.
+
+    When neither is set, the name as given (or KeyError if ``required``): SDK-type bindings then
+    look for identity-based settings (``<name>__blobServiceUri``) themselves.
+    """
+    environ = os.environ if environ is None else environ
     name = connection or "AzureWebJobsStorage"
     for candidate in (name, f"AzureWebJobs{name}"):
         if environ.get(candidate):
-            return environ[candidate]
-    raise KeyError(f"connection setting {name!r} is not set")
+            return candidate
+    if required:
+        raise KeyError(f"connection setting {name!r} is not set")
+    return name
 
 
 def is_truthy(value: str | None) -> bool:
