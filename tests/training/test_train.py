@@ -89,7 +89,12 @@ def test_artifacts(trained, tracking_uri, tmp_path):
     import mlflow
 
     names = {a.path for a in client(tracking_uri).list_artifacts(trained["run_id"])}
-    assert {"roc_curve.png", "confusion_matrix.png", "training_set.json", "baseline_profile.json"} <= names
+    assert {"roc_curve.png", "confusion_matrix.png", "training_set.json", "baseline_profile.json", "model"} <= names
+    model_files = {a.path for a in client(tracking_uri).list_artifacts(trained["run_id"], "model")}
+    assert {"model/MLmodel", "model/model.skops", "model/input_example.json", "model/requirements.txt"} <= model_files
+    # plain run artifacts: no logged model (the API Azure ML does not have) was created
+    experiment_id = client(tracking_uri).get_run(trained["run_id"]).info.experiment_id
+    assert list(client(tracking_uri).search_logged_models([experiment_id])) == []
     local = Path(mlflow.artifacts.download_artifacts(run_id=trained["run_id"], dst_path=str(tmp_path)))
     for image in ("roc_curve.png", "confusion_matrix.png"):
         assert (local / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -108,12 +113,10 @@ def test_artifacts(trained, tracking_uri, tmp_path):
     assert len(heldout) == 1 + 180  # the 30% held-out split of 600 rows
 
 
-def test_registered_model_loads_and_predicts_its_input_example(trained, monkeypatch):
+def test_registered_model_loads_and_predicts_its_input_example(trained):
     import mlflow
     from mlflow.models import Model
 
-    # MLflow 3.17 refuses to deserialize any sklearn model (skops included) without this.
-    monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
     uri = f"models:/{MODEL}/{trained['model_version']}"
     example = Model.load(uri).load_input_example(mlflow.artifacts.download_artifacts(uri))
     assert isinstance(example, pd.DataFrame) and len(example) == 5
