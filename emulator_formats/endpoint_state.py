@@ -1,8 +1,13 @@
 """An online endpoint's state folder: written by the app's local endpoint adapter, read by the
 endpoint router emulator (which also writes the captures).
 
-    <state dir>/<endpoint>/endpoint.json               the endpoint's state (below)
-    <state dir>/<endpoint>/captures/<deployment>.csv   inputs of the live traffic it served
+    <state dir>/<endpoint>/endpoint.json                                 the endpoint's state (below)
+    <state dir>/<endpoint>/captures/<deployment>/<YYYY-MM-DDTHH>.csv     inputs of the live traffic a
+                                                                         deployment served in that hour (UTC)
+
+A captures file is CSV, header first (the columns of the first request captured in it), and
+only grows: rows are appended, whole lines at a time, as Azure ML's data collector rolls its
+files per hour (docs/platform-facts.md#data-collection).
 
 endpoint.json, replaced atomically (temporary file + rename) so that readers need no lock:
 
@@ -18,19 +23,39 @@ endpoint.json, replaced atomically (temporary file + rename) so that readers nee
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 STATE_FILE = "endpoint.json"
 CAPTURES_FOLDER = "captures"
+CAPTURE_HOUR_FORMAT = "%Y-%m-%dT%H"
+_CAPTURE_NAME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2})\.csv")
 
 
 def state_file(state_dir: Path, endpoint: str) -> Path:
     return state_dir / endpoint / STATE_FILE
 
 
-def captures_file(state_dir: Path, endpoint: str, deployment: str) -> Path:
-    return state_dir / endpoint / CAPTURES_FOLDER / f"{deployment}.csv"
+def captures_folder(state_dir: Path, endpoint: str, deployment: str) -> Path:
+    return state_dir / endpoint / CAPTURES_FOLDER / deployment
+
+
+def capture_file_name(at: datetime) -> str:
+    """The name of the captures file of the hour (UTC) that `at` falls in."""
+    return f"{at.astimezone(timezone.utc).strftime(CAPTURE_HOUR_FORMAT)}.csv"
+
+
+def capture_hour(name: str) -> datetime | None:
+    """The start of the hour (UTC) a captures file covers; None for a name that is not one."""
+    match = _CAPTURE_NAME.fullmatch(name)
+    if not match:
+        return None
+    try:
+        return datetime.strptime(match[1], CAPTURE_HOUR_FORMAT).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
 
 
 def new_endpoint(endpoint: str) -> dict:

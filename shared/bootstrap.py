@@ -17,7 +17,7 @@ from shared.domain.evaluation import parse_slices
 from shared.domain.gate import GatePolicy
 from shared.domain.clock import utc_now
 from shared.ports import (
-    AuditLog, DocumentStore, FileStore, MLPlatform, Notifier, OnlineEndpoints, StepQueue, WindowReader,
+    AuditLog, CapturedInputs, DocumentStore, FileStore, MLPlatform, Notifier, OnlineEndpoints, StepQueue, WindowReader,
 )
 from shared.services.ingestion import DataIngestion, IngestionConfig
 from shared.services.model_events import ModelEvents
@@ -52,13 +52,15 @@ class Services:
     retraining: RetrainingPolicy
 
 
+def _local_path(path: str) -> str:
+    from shared.adapters.local_ml.processes import REPO_ROOT
+
+    return path if path.startswith("/") else str(REPO_ROOT / path)
+
+
 def _local_backend(settings: Settings) -> tuple[MLPlatform, OnlineEndpoints]:
     from shared.adapters.local_ml.endpoints import LocalOnlineEndpoints
     from shared.adapters.local_ml.platform import LocalMLPlatform
-    from shared.adapters.local_ml.processes import REPO_ROOT
-
-    def local_path(path: str) -> str:
-        return path if path.startswith("/") else str(REPO_ROOT / path)
 
     platform = LocalMLPlatform(
         jobs_dir=settings.local.jobs_dir,
@@ -67,7 +69,7 @@ def _local_backend(settings: Settings) -> tuple[MLPlatform, OnlineEndpoints]:
         events_url=settings.local.job_events_url,
         events_key=settings.local.job_events_key.value,
     )
-    endpoints = LocalOnlineEndpoints(local_path(settings.local.endpoints_dir), settings.local.mlflow_tracking_uri,
+    endpoints = LocalOnlineEndpoints(_local_path(settings.local.endpoints_dir), settings.local.mlflow_tracking_uri,
                                      settings.local.endpoint_url, settings.local.endpoint_key.value,
                                      settings.local.deployment_min_seconds)
     return platform, endpoints
@@ -88,6 +90,7 @@ def _azure_backend(settings: Settings) -> tuple[MLPlatform, OnlineEndpoints]:
         instance_count=azure.instance_count,
         data_datastore=azure.datastore,
         lro_timeout_seconds=azure.lro_timeout_seconds,
+        data_collection=azure.data_collector_collection,
     ))
 
 
@@ -96,6 +99,37 @@ def _azure_backend(settings: Settings) -> tuple[MLPlatform, OnlineEndpoints]:
 BACKENDS: dict[str, Callable[[Settings], tuple[MLPlatform, OnlineEndpoints]]] = {
     "local": _local_backend,
     "azure": _azure_backend,
+}
+
+
+def model_inputs(contract) -> list[str]:
+    """The columns a model is given: the contract's features, in its order."""
+    return [name for name in contract.names if name not in contract.not_features]
+
+
+def _local_captures(settings: Settings) -> CapturedInputs:
+    from shared.adapters.local_ml.captures import LocalCapturedInputs
+
+    return LocalCapturedInputs(_local_path(settings.local.endpoints_dir), model_inputs(DIABETES_CONTRACT))
+
+
+def _azure_captures(settings: Settings) -> CapturedInputs | None:
+    """The data collector's files in the workspace blob store, read with the app's identity;
+    None (no live traffic in the windows) while DATA_COLLECTOR_ACCOUNT_URL is unset."""
+    azure = settings.azure
+    if not azure.data_collector_account_url:
+        return None
+    from shared.adapters.azure_ml.data_collector import DataCollectorInputs
+    from shared.adapters.blob_storage import blob_service
+
+    return DataCollectorInputs(blob_service(azure.data_collector_account_url), azure.data_collector_container,
+                               azure.data_collector_collection, model_inputs(DIABETES_CONTRACT))
+
+
+# Where each backend's deployments keep the inputs of the live traffic they served.
+CAPTURES: dict[str, Callable[[Settings], CapturedInputs | None]] = {
+    "local": _local_captures,
+    "azure": _azure_captures,
 }
 
 
@@ -181,6 +215,7 @@ def build_services(
     reader: WindowReader | None = None,
     queue: StepQueue | None = None,
     clock: Callable = utc_now,
+    captures: CapturedInputs | None = None,
 ) -> Services:
     """Wire the services; any port (and the clock) may be given — tests pass fakes — the rest come from settings."""
     if documents is None or files is None or audit is None:
@@ -190,6 +225,7 @@ def build_services(
         built_platform, built_endpoints = BACKENDS[settings.ml_backend](settings)
         platform, endpoints = platform or built_platform, endpoints or built_endpoints
     notifier = notifier or _notifier(settings)
+    captures = captures if captures is not None else CAPTURES[settings.ml_backend](settings)
     repos = Repositories.on(documents, settings.model_name, clock)
     urls = PublicUrls(settings.public_base_url)
     training = TrainingService(
@@ -203,7 +239,7 @@ def build_services(
     performance = PerformanceTracking(repos, files, platform, retraining, PerformanceConfig(
         settings.model_name, settings.delivery.gate_metric, settings.monitoring.performance_drop_threshold,
         settings.delivery.endpoint_name, settings.monitoring.cbpe_max_ece, settings.monitoring.cbpe_min_rows),
-        clock, endpoints)
+        clock, captures)
     drift = DriftMonitoring(repos, files, platform, reader or _window_reader(), endpoints, notifier, retraining,
                             performance, drift_config(settings), urls, clock)
     contract = dataclasses.replace(
@@ -216,7 +252,8 @@ def build_services(
                               IngestionConfig(settings.storage.quarantine_container, contract,
                                               train_on_new_data="new_data" in settings.monitoring.retrain_triggers), clock,
                               audit)
-    ctx = PromotionContext(delivery_config(settings), repos, files, platform, endpoints, notifier, audit, urls, clock)
+    ctx = PromotionContext(delivery_config(settings), repos, files, platform, endpoints, notifier, audit, urls, clock,
+                           captures)
     runner = StepRunner(queue or _step_queue(settings),
                         [CandidateTrack(ctx), DecisionTrack(ctx), RollbackTrack(ctx)], clock,
                         settings.delivery.step_max_dequeue_count)

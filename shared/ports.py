@@ -210,10 +210,9 @@ class ScoringResult:
 class OnlineEndpoints(Protocol):
     """An online endpoint with named deployments of registered models and a traffic split.
 
-    Names follow Azure's rules (3-32 characters, a letter first, letters/digits/dashes);
-    at most 20 deployments per endpoint. Every call raises PlatformError naming the step
-    that failed; InvalidInput for a request Azure would refuse (bad name, traffic sum, ...).
-    """
+    Names follow Azure's rules (3-32 characters, a letter first, letters/digits/dashes); at most 20
+    deployments per endpoint. Every call raises PlatformError naming the step that failed; InvalidInput
+    for a request Azure would refuse (bad name, traffic sum, ...). Inputs served: see CapturedInputs."""
 
     def ensure_endpoint(self, endpoint: str, wait: bool = True) -> EndpointInfo:
         """Create the endpoint if missing; return its current state (with `wait=False` at once,
@@ -247,10 +246,6 @@ class OnlineEndpoints(Protocol):
                timeout_seconds: float = 30) -> ScoringResult:
         """POST a scoring request (Azure ML MLflow body: {"input_data": {"columns", "index", "data"}}),
         to one named deployment when `deployment` is given, else split by live traffic."""
-
-    def captured_inputs(self, endpoint: str, deployment: str) -> Iterable[bytes]:
-        """The inputs of live traffic the deployment served, as CSV bytes with a header
-        (nothing when the platform captures no inputs)."""
 
 
 class StepQueue(Protocol):
@@ -289,7 +284,7 @@ class CaptureSegment:
     key: str        # the platform's name for the file, opaque to the core (never one of our storage keys)
     version: str    # changes whenever the file changes (its ETag, or size and mtime)
     hour: str       # start of the hour it covers, UTC, ISO-8601 ("2026-12-02T05:00:00Z")
-    size: int = 0
+    size: int = 0   # bytes when listed: a read covers the file as it was then
 
 
 class CapturedInputs(Protocol):

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 from shared.bootstrap import Services, build_services
 from shared.settings import Settings
 from tests.fakes import (
-    FakeAuditLog, FakeClock, FakeDeliveryPlatform, FakeDocumentStore, FakeFileStore, FakeNotifier, FakeOnlineEndpoints,
-    FakeStepQueue,
+    FakeAuditLog, FakeCapturedInputs, FakeClock, FakeDeliveryPlatform, FakeDocumentStore, FakeFileStore, FakeNotifier,
+    FakeOnlineEndpoints, FakeStepQueue,
 )
 
 MODEL = "diabetes-classifier"
@@ -42,10 +42,11 @@ class FakeWorld:
         self.platform = platform or FakeDeliveryPlatform()
         self.notifier, self.endpoints, self.audit = FakeNotifier(), FakeOnlineEndpoints(), FakeAuditLog(self.clock)
         self.queue = FakeStepQueue(inline=inline_steps)
+        self.captures = self.endpoints.captures = FakeCapturedInputs()
         self.services: Services = build_services(
             unit_settings(**env), documents=self.documents, files=self.files, platform=self.platform,
             notifier=self.notifier, endpoints=self.endpoints, audit=self.audit, reader=reader, queue=self.queue,
-            clock=self.clock,
+            clock=self.clock, captures=self.captures,
         )
         self.queue.runner = self.services.steps
         self.repos = self.services.repos

@@ -180,12 +180,16 @@ class FakeOnlineEndpoints:
         self.fail: dict[str, Exception] = {}  # method name → error to raise
         self.answers: dict[str, object] = {}  # deployment → body to answer
         self.calls: list[tuple] = []
-        self.captured: dict[str, bytes] = {}  # deployment → CSV of its live inputs
+        self.captured: dict[str, bytes] = {}  # deployment → CSV of its live inputs (deprecated: FakeCapturedInputs)
+        self.captures = None  # a FakeCapturedInputs
         self.lock = threading.Lock()
 
     def captured_inputs(self, endpoint, deployment):
+        """Deprecated: what `captured` holds, else the captures' segments as one CSV (FakeWorld links them)."""
+        from shared.services.monitoring.captures import captured_csv
+
         data = self.captured.get(deployment, b"")
-        return iter([data] if data else [])
+        return iter([data]) if data else captured_csv(self.captures, endpoint, deployment)
 
     def _maybe_fail(self, method):
         if method in self.fail:
@@ -261,6 +265,50 @@ class FakeOnlineEndpoints:
         rows = len(body["input_data"]["data"])
         answer = self.answers.get(deployment, [i % 2 for i in range(rows)])
         return ScoringResult(200, answer, 3.0)
+
+
+class FakeCapturedInputs:
+    """Capture segments in memory, one CSV per (endpoint, deployment, hour), with the adapters' rules:
+    names validated, oldest hour first, `since` leaves earlier hours out, a new version on each
+    append, a read of a version covers what that version held, nothing once it is gone."""
+
+    ENDPOINT = "diabetes-endpoint"
+
+    def __init__(self, chunk_size: int = 64 * 1024):
+        self.files: dict[tuple[str, str, str], bytes] = {}  # (endpoint, deployment, hour) → CSV
+        self.versions: dict[tuple[str, str, str], str] = {}
+        self.reads: list[str] = []  # keys read, in order
+        self.chunk_size = chunk_size
+
+    def add(self, deployment: str, csv_data: bytes, hour: str = "2026-11-22T11:00:00Z", endpoint: str = ENDPOINT):
+        """Append the rows of a CSV (header first) to that hour's segment (its header kept once)."""
+        key = (endpoint, deployment, hour)
+        current = self.files.get(key)
+        self.files[key] = csv_data if current is None else current + csv_data.split(b"\n", 1)[1]
+        self.versions[key] = _etag()
+
+    def remove(self, deployment: str, hour: str, endpoint: str = ENDPOINT):
+        self.files.pop((endpoint, deployment, hour), None)
+
+    def segments(self, endpoint, deployment, since=None):
+        from shared.domain.naming import validate_deployment_name, validate_endpoint_name
+        from shared.ports import CaptureSegment
+
+        validate_endpoint_name(endpoint), validate_deployment_name(deployment)
+        start = None if since is None else datetime.fromisoformat(since).replace(minute=0, second=0, microsecond=0)
+        return sorted((CaptureSegment(e, d, f"{e}/{d}/{h}", self.versions[(e, d, h)], h, len(data))
+                       for (e, d, h), data in self.files.items() if (e, d) == (endpoint, deployment)
+                       and (start is None or datetime.fromisoformat(h) >= start)), key=lambda s: s.hour)
+
+    def read(self, segment):
+        from shared.domain.errors import InvalidInput
+
+        if segment.key != f"{segment.endpoint}/{segment.deployment}/{segment.hour}":
+            raise InvalidInput(f"{segment.key!r} is not a capture segment")
+        self.reads.append(segment.key)
+        data = self.files.get((segment.endpoint, segment.deployment, segment.hour), b"")[:segment.size or None]
+        for start in range(0, len(data), self.chunk_size):
+            yield data[start:start + self.chunk_size]
 
 
 class FakeDeliveryPlatform(FakeMLPlatform):

@@ -48,9 +48,10 @@ def test_a_shifted_batch_is_detected_reported_and_scored_by_the_champion(local_s
     status, predictions, _ = score(local_stack, PROD_ROWS[1:51])  # live traffic: its inputs are captured
     assert status == 200 and len(predictions) == 50
     production = api.get_json("/api/production")
-    capture = (local_stack.endpoints_dir / local_stack.values["ENDPOINT_NAME"] / "captures"
-               / f"{production['champion_deployment']}.csv")
-    wait_for("the captured inputs", lambda: capture.exists() and len(capture.read_text().splitlines()) > 50, 10)
+    captures = (local_stack.endpoints_dir / local_stack.values["ENDPOINT_NAME"] / "captures"
+                / production["champion_deployment"])  # one CSV per hour, header first
+    wait_for("the captured inputs", lambda: sum(len(f.read_text().splitlines()) - 1
+                                                for f in captures.glob("*.csv")) >= 50, 10)
 
     response = api.request("POST", "/api/drift/check")
 

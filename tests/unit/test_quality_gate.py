@@ -9,6 +9,7 @@ from shared.domain.clock import iso
 from shared.domain.models import ModelRegistered
 from shared.domain.training import COMPLETED, TrainingJob
 from tests.unit.test_monitoring import World, rows
+from tests.builders import ENDPOINT
 from tests.unit.test_outer_loop import MODEL, Loop
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -36,7 +37,9 @@ def test_the_gate_scores_both_on_the_held_out_split_and_the_newest_file_neither_
     loop.promote("1")
     new = World.accept(loop, "prod/new.csv", rows(DATA / "diabetes-prod.csv", 300, 300))
     trained(loop, "2", [old])  # v2's job started before prod/new.csv arrived
-    loop.endpoints.captured[loop.repos.production.get().champion_deployment] = rows(DATA / "diabetes-prod.csv", 600, 50)
+    live = loop.repos.production.get().champion_deployment
+    loop.captures.add(live, rows(DATA / "diabetes-prod.csv", 600, 30), hour="2026-11-22T10:00:00Z")
+    loop.captures.add(live, rows(DATA / "diabetes-prod.csv", 630, 20), hour="2026-11-22T11:00:00Z")
 
     candidate = loop.register("2")
 
@@ -78,7 +81,8 @@ def unlabelled(data: bytes) -> bytes:
 def live_world(max_ece: str) -> World:
     world = World(triggers=("estimated",), CBPE_MAX_ECE=max_ece)
     world.champion()
-    world.endpoints.captured["d-v1"] = unlabelled(rows(DATA / "diabetes-prod.csv", 0, 400))
+    world.captures.add("d-v1", unlabelled(rows(DATA / "diabetes-prod.csv", 0, 250)), hour="2026-11-22T09:00:00Z")
+    world.captures.add("d-v1", unlabelled(rows(DATA / "diabetes-prod.csv", 250, 150)), hour="2026-11-22T10:00:00Z")
     # On live traffic the champion has become unsure of everything: a coin flip, AUC 0.5 expected.
     world.platform.probability_overrides = {"1": lambda features, p: 0.5 if "TricepsThickness" in features else p}
     return world
@@ -109,6 +113,25 @@ def test_an_estimate_from_a_badly_calibrated_champion_is_not_valid_and_asks_for_
 
 def test_no_estimate_without_enough_live_rows():
     world = live_world(max_ece="1")
-    world.endpoints.captured["d-v1"] = unlabelled(rows(DATA / "diabetes-prod.csv", 0, 50))
+    world.captures.files.clear()
+    world.captures.add("d-v1", unlabelled(rows(DATA / "diabetes-prod.csv", 0, 50)))
     assert world.performance.estimate_from_traffic() is None
     assert world.performance.history() == []
+
+
+def test_the_disagreement_reads_the_captured_hours_newest_first():
+    """The gate takes at most GATE_RECENT_ROWS rows of the captured stream: its newest hours come first."""
+    loop = GateLoop()
+    old = World.accept(loop, "prod/old.csv", rows(DATA / "diabetes-prod.csv", 0, 300))
+    trained(loop, "1", [old])
+    loop.promote("1")
+    trained(loop, "2", [old])
+    live = loop.repos.production.get().champion_deployment
+    hours = [f"2026-11-22T{hour:02d}:00:00Z" for hour in range(10)]
+    for n, hour in enumerate(hours):
+        loop.captures.add(live, unlabelled(rows(DATA / "diabetes-prod.csv", 1000 + 20 * n, 20)), hour=hour)
+
+    candidate = loop.register("2")
+
+    assert "captured live traffic (200 rows)" in candidate.gate["disagreement"]["evaluated_on"]
+    assert loop.captures.reads == [f"{ENDPOINT}/{live}/{hour}" for hour in reversed(hours)]

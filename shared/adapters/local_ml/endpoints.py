@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from emulator_formats import endpoint_state
 from shared.adapters.local_ml.deployment_records import DeploymentRecords, deployment_info, starting_server
 from shared.adapters.local_ml.endpoint_store import EndpointStore
 from shared.adapters.local_ml.processes import alive, start_time
@@ -70,16 +69,14 @@ class LocalOnlineEndpoints:
         return self._router.scoring_uri(endpoint)
 
     def captured_inputs(self, endpoint: str, deployment: str) -> Iterator[bytes]:
-        """What the router captured of this deployment's live traffic, as CSV chunks."""
-        path = endpoint_state.captures_file(self.state_dir, validate_endpoint_name(endpoint),
-                                            validate_deployment_name(deployment))
-        try:
-            handle = open(path, "rb")
-        except FileNotFoundError:
-            return
-        with handle:
-            while chunk := handle.read(4 * 1024 * 1024):
-                yield chunk
+        """Deprecated (CapturedInputs replaces it): the router's hourly captures as one CSV stream;
+        removed once no caller is left."""
+        from shared.adapters.local_ml.captures import LocalCapturedInputs
+        from shared.domain.contract import DIABETES_CONTRACT
+        from shared.services.monitoring.captures import captured_csv
+
+        columns = [name for name in DIABETES_CONTRACT.names if name not in DIABETES_CONTRACT.not_features]
+        return captured_csv(LocalCapturedInputs(self.state_dir, columns), endpoint, deployment)
 
     # ---------------------------------------------------------------- deployments
 

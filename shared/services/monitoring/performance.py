@@ -9,7 +9,8 @@ from shared.domain.batches import DataBatch
 from shared.domain.clock import iso
 from shared.domain.evaluation import classification_metrics, estimate_performance
 from shared.domain.model_contract import METRIC_TAG_PREFIX
-from shared.ports import FileStore, MLPlatform, OnlineEndpoints, RowsSource
+from shared.ports import CapturedInputs, FileStore, MLPlatform, RowsSource
+from shared.services.monitoring.captures import captured_csv
 from shared.services.monitoring.retraining import RetrainingPolicy
 from shared.services.repositories import Repositories
 
@@ -26,14 +27,14 @@ class PerformanceConfig:
 
 class PerformanceTracking:
     def __init__(self, repos: Repositories, files: FileStore, platform: MLPlatform, retraining: RetrainingPolicy,
-                 config: PerformanceConfig, clock, endpoints: OnlineEndpoints | None = None):
+                 config: PerformanceConfig, clock, captures: CapturedInputs | None = None):
         self.repos = repos
         self.files = files
         self.platform = platform
         self.retraining = retraining
         self.config = config
         self.clock = clock
-        self.endpoints = endpoints
+        self.captures = captures
 
     def track_performance(self, batch: DataBatch) -> dict | None:
         """Score a newly accepted (labelled) batch with the champion before it is trained on; once per file version."""
@@ -61,12 +62,13 @@ class PerformanceTracking:
     def estimate_from_traffic(self) -> dict | None:
         """The champion's accuracy and AUC on captured live traffic (no labels), estimated from its own
         probabilities (CBPE); valid only when it is calibrated on its held-out split. Recorded in the history;
-        a valid estimate that drops beyond the threshold asks for retraining (trigger `estimated`)."""
+        a valid estimate that drops beyond the threshold asks for retraining (trigger `estimated`). The
+        traffic is every capture segment of the champion's deployment (it served nothing else)."""
         production = self.repos.production.get()
         champion, deployment = production.champion_version, production.champion_deployment
-        if not champion or not deployment or self.endpoints is None:
+        if not champion or not deployment or self.captures is None:
             return None
-        captured = self.endpoints.captured_inputs(self.config.endpoint_name, deployment)
+        captured = captured_csv(self.captures, self.config.endpoint_name, deployment)
         rows = self.platform.predict_proba(self.config.model_name, [champion], RowsSource(
             heldout_of=champion, files=(("captured live traffic", captured),)))
         probabilities = rows.probabilities[champion]

@@ -10,7 +10,7 @@ from shared.domain.clock import iso
 from shared.domain.errors import DomainError
 from shared.domain.gate import GatePolicy
 from shared.domain.smoke import check_response, payload
-from shared.ports import AuditLog, FileStore, MLPlatform, Notifier, OnlineEndpoints
+from shared.ports import AuditLog, CapturedInputs, FileStore, MLPlatform, Notifier, OnlineEndpoints
 from shared.services.repositories import Repositories
 from shared.services.urls import PublicUrls
 
@@ -44,6 +44,7 @@ class PromotionContext:
     audit: AuditLog
     urls: PublicUrls
     clock: Callable[[], datetime]
+    captures: CapturedInputs | None = None  # the inputs of live traffic (none: not read back)
 
     def record(self, action: str, actor: str, version: str, **details) -> None:
         """One audit entry about a version of this model."""

@@ -10,6 +10,7 @@ from shared.domain.evaluation import disagreement
 from shared.domain.gate import GateResult, judge_rows
 from shared.domain.model_contract import JOB_NAME_TAG
 from shared.ports import RowsSource
+from shared.services.monitoring.captures import captured_csv
 from shared.services.promotion.context import PromotionContext
 
 log = logging.getLogger(__name__)
@@ -52,13 +53,14 @@ class QualityGate:
         return {(b["name"], b["etag"]) for b in job.batches} if job else None
 
     def _disagreement(self, version: str, champion: str) -> dict:
-        """On the recent window: the newest accepted file and the live traffic the champion served."""
+        """On the recent window: the newest accepted file and the live traffic the champion served
+        (its capture segments newest first, so the rows taken are the most recent)."""
         try:
             files = [self._file(b) for b in self.ctx.repos.accepted.all()[-1:] if _is_csv(b.name)]
             deployment = self.ctx.repos.production.get().champion_deployment
-            if deployment:
-                files.append(("captured live traffic",
-                              self.ctx.endpoints.captured_inputs(self.ctx.config.endpoint_name, deployment)))
+            if deployment and self.ctx.captures is not None:
+                files.append(("captured live traffic", captured_csv(self.ctx.captures, self.ctx.config.endpoint_name,
+                                                                    deployment, newest_first=True)))
             if not files or not self.policy.recent_rows:
                 return {"rows": 0, "share": None, "evaluated_on": "no recent rows"}
             rows = self.ctx.platform.predict_proba(self.ctx.config.model_name, [version, champion], RowsSource(
