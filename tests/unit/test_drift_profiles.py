@@ -53,6 +53,26 @@ def test_the_validation_pass_profile_equals_the_streamed_window(baseline, prod):
         assert profile.tally(name).sum == pytest.approx(float(prod[name].sum()))
 
 
+def test_integer_cells_numpy_does_not_read_are_counted_like_the_others(baseline, prod):
+    """'3.0', ' 5' and '+2' are valid in an int column: the profile counts them as 3, 5 and 2."""
+    lines = (DATA / "diabetes-prod.csv").read_text().splitlines()
+    header, body = lines[0], lines[1:]
+    column = header.split(",").index("Pregnancies")
+    spelled = []
+    for i, line in enumerate(body):
+        cells = line.split(",")
+        if i % 3 == 0:
+            cells[column] = (f"{cells[column]}.0", f" {cells[column]}", f"+{cells[column]}")[i % 9 // 3]
+        spelled.append(",".join(cells))
+    report, profile = profiled(("\n".join([header, *spelled]) + "\n").encode())
+    _, plain = profiled((DATA / "diabetes-prod.csv").read_bytes())
+    assert report.accepted
+    for name in FEATURES:
+        assert np.array_equal(profile.tally(name).counts, plain.tally(name).counts), name
+        assert profile.tally(name).sum == plain.tally(name).sum
+    assert profile.sample() == plain.sample()
+
+
 def test_empty_cells_are_counted_as_nulls_and_rejected_files_still_profile_safely():
     text = (DATA / "diabetes-prod.csv").read_text().splitlines()
     text[5] = text[5].replace(",", ",,", 1).replace(",,", ",", 1)
@@ -100,3 +120,27 @@ def test_critical_values_shrink_with_both_sample_sizes():
     assert histogram_critical([100] * 10, 5000, 1000, 0.001)[0] == pytest.approx(expected, rel=0.25)
     assert chi_square_quantile(9, 0.99) == pytest.approx(21.666, rel=0.01)
     assert math.isinf(histogram_critical([5], 10, 10, 0.01)[0])
+
+
+def test_merging_many_profiles_at_once_equals_merging_them_one_by_one(prod):
+    grids = profile_grids(DIABETES_CONTRACT.columns)
+    parts = []
+    for i in range(7):
+        part = new_profile(grids, seed=i)
+        rows = prod.iloc[i * 700:(i + 1) * 700]
+        columns = {n: rows[n].to_numpy().astype(object) for n in FEATURES}
+        columns["BMI"][i] = "abc" if i % 2 else None
+        part.add({**columns, f"extra{i}": [1] * len(rows)})
+        parts.append(part)
+    at_once = merge_profiles(parts, grids)
+    one_by_one = new_profile(grids)
+    for part in parts:
+        one_by_one.merge(part)
+    assert at_once.rows == one_by_one.rows == 4900 and at_once.extra_columns == one_by_one.extra_columns
+    for name in FEATURES:
+        ours, theirs = at_once.tally(name), one_by_one.tally(name)
+        assert np.array_equal(ours.counts, theirs.counts)
+        for field in ("present_rows", "nulls", "type_errors", "valid", "sum", "min", "max", "examples"):
+            assert getattr(ours, field) == getattr(theirs, field), (name, field)
+    assert at_once.tally("BMI").type_errors == 3 and at_once.tally("BMI").examples == ["'abc'"] * 3
+    assert at_once.sample() == one_by_one.sample()

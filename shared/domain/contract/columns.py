@@ -2,14 +2,14 @@
 
 Each column of a batch is converted at C speed (`list(map(int, column))`) and range-checked
 with min()/max(). Only a column-batch that fails this fast check is walked cell by cell, to
-find and describe the exact problems. An optional `sink` (the file's profile) is handed the
-values once checked: the converted list (or, for a low-cardinality column, its distinct cells'
-values with their counts), so profiling costs no second parse.
+find and describe the exact problems. An optional `sink` (the file's profile) is handed each
+checked batch: the converted list, or None when only the distinct cells were converted (then
+every cell is a valid number and the sink reads the cells itself), so profiling costs no
+second conversion.
 """
 from __future__ import annotations
 
 import math
-from collections import Counter
 from typing import Callable, Sequence
 
 from shared.domain.contract.row_problems import RowProblems
@@ -24,7 +24,7 @@ class ColumnCheck:
 
     def __init__(self, rule: ColumnRule, index: int, problems: RowProblems, sink: Callable | None = None):
         self.rule = rule
-        self.sink = sink  # sink(values, counts or None, cells, empty cells) for each checked batch
+        self.sink = sink  # sink(valid values or None, cells, empty cells) for each checked batch
         self.index = index
         self.problems = problems
         self.nulls = 0  # empty cells seen
@@ -41,9 +41,8 @@ class ColumnCheck:
         if not cells:
             return True
         rule = self.rule
-        counts = None
         if self.distinct_only:
-            values = counts = Counter(cells) if self.sink is not None else set(cells)
+            values = set(cells)
             if len(values) * 4 > len(cells):
                 self.distinct_only = False
         else:
@@ -77,7 +76,7 @@ class ColumnCheck:
         if rule.maximum is not None and max(vals) > rule.maximum:
             return False
         if self.sink is not None:
-            self.sink(vals, counts.values() if counts is not None else None, len(cells), 0)
+            self.sink(vals if values is cells else None, cells, 0)
         return True
 
     def _find_problems(self, cells: Sequence[str], batch: ColumnBatch) -> None:
@@ -123,4 +122,4 @@ class ColumnCheck:
                 continue
             good.append(v)
         if self.sink is not None:
-            self.sink(good, None, len(cells), self.nulls - nulls_before)
+            self.sink(good, cells, self.nulls - nulls_before)

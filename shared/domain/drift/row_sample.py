@@ -55,6 +55,8 @@ class RowSample:
                 return
         else:
             chosen = np.arange(n)
+        if chosen.size > self.size:  # only the chunk's `size` smallest keys can join the sample
+            chosen = np.sort(chosen[np.argpartition(keys[chosen], self.size - 1)[: self.size]])
         picked = pick(chosen)
         new_rows = {name: picked[name] if name in picked else self._empty(name, chosen.size) for name in self._rows}
         self._keep_smallest(np.concatenate([self._keys, keys[chosen]]),

@@ -57,12 +57,20 @@ def ks_p_value(statistic: float, n: int, m: int) -> float:
 
 
 def histogram_critical(shares, n: int, m: int, alpha: float) -> tuple[float, float]:
-    """(PSI critical value, Jensen-Shannon distance critical value) for these baseline bin shares."""
+    """(PSI critical value, Jensen-Shannon distance critical value) for these baseline bin shares.
+
+    Kept per (shares, n, m, alpha): a feature's value at one window size is computed once per
+    process (checks of the same window, and windows of the same size, ask again)."""
+    counts = tuple(map(float, shares.tolist() if hasattr(shares, "tolist") else shares))
+    return _histogram_critical(counts, int(n), int(m), float(alpha))
+
+
+@lru_cache(maxsize=4096)
+def _histogram_critical(counts: tuple[float, ...], n: int, m: int, alpha: float) -> tuple[float, float]:
     import numpy as np
 
     from shared.domain.drift.statistics import PSI_EPSILON
 
-    counts = tuple(float(c) for c in shares)
     if len(counts) < 2 or n <= 0 or m <= 0 or sum(counts) <= 0:
         return math.inf, 1.0
     p, reference, noise = _resamples(counts, n)

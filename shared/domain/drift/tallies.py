@@ -125,14 +125,31 @@ class NumericTally:
         self.min = min(self.min, float(array.min()))
         self.max = max(self.max, float(array.max()))
 
+    def add_integer_array(self, array, cells: int) -> None:
+        """Count an int64 array of `cells` valid values (one per cell) on a one-cell-per-integer grid."""
+        self.present_rows += cells
+        if array.size:
+            self._add_integers(array)
+
     def merge(self, other: "NumericTally") -> None:
         """Add `other` (the same feature's tally, on the same grid) to this one."""
         self.counts += other.counts
-        for attribute in ("present_rows", "nulls", "non_finite", "type_errors", "valid", "sum"):
-            setattr(self, attribute, getattr(self, attribute) + getattr(other, attribute))
-        self.examples.extend(other.examples[: MAX_EXAMPLES - len(self.examples)])
-        self.min = min(self.min, other.min)
-        self.max = max(self.max, other.max)
+        self.merge_scalars([other])
+
+    def merge_scalars(self, others: list["NumericTally"]) -> None:
+        """Add everything but the counts of `others` (the same feature's tallies) to this one."""
+        self.present_rows += sum(t.present_rows for t in others)
+        self.nulls += sum(t.nulls for t in others)
+        self.non_finite += sum(t.non_finite for t in others)
+        self.type_errors += sum(t.type_errors for t in others)
+        self.valid += sum(t.valid for t in others)
+        self.sum += sum(t.sum for t in others)
+        for other in others:
+            if len(self.examples) >= MAX_EXAMPLES:
+                break
+            self.examples.extend(other.examples[: MAX_EXAMPLES - len(self.examples)])
+        self.min = min(self.min, *(t.min for t in others))
+        self.max = max(self.max, *(t.max for t in others))
 
 
 class CategoricalTally:

@@ -181,11 +181,7 @@ def _finite(value: float) -> float | None:
 def merge_profiles(profiles: Iterable[WindowAccumulator], grids: Baseline) -> WindowAccumulator:
     """One profile of all the given ones, on `grids` (an empty one when there are none)."""
     merged = new_profile(grids)
-    samples = []
-    for profile in profiles:
-        merged.merge(profile, sample=False)
-        samples.append(profile.row_sample)
-    merged.row_sample.merge_all(samples)
+    merged.merge_all(list(profiles))
     return merged
 
 
