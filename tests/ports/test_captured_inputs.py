@@ -336,3 +336,14 @@ def test_the_routers_capture_writes_the_hours_file_in_its_first_requests_columns
         "none of the hour's file's columns: not captured"
     assert not append_capture(tmp_path, ENDPOINT, DEPLOYMENT, same_hour, COLUMNS,
                               [[1] * len(COLUMNS)], max_bytes=10), "a full file stops growing"
+
+
+@pytest.mark.integration
+def test_a_file_replaced_by_a_shorter_one_reads_what_is_there(collector):
+    name = collector.blob_name(hour(10))
+    collector.append(name, "".join(envelope(records(n, 50), hour(10)) + "\n" for n in range(0, 500, 50)))
+    [listed] = collector.adapter.segments(ENDPOINT, DEPLOYMENT)
+    collector.service.get_blob_client(collector.container, name).upload_blob(
+        (envelope(records(0, 2), hour(10)) + "\n").encode(), overwrite=True)
+
+    assert parsed(collector.adapter.read(listed)) == expected_csv(records(0, 2))

@@ -19,7 +19,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Iterator, Sequence
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient
 
 from shared.adapters.blob_storage import storage_errors
@@ -114,6 +114,10 @@ class DataCollectorInputs:
                     data = blob.download_blob(offset=offset, length=length, max_concurrency=1).readall()
                 except ResourceNotFoundError:
                     return
+                except HttpResponseError as error:
+                    if error.status_code == 416:  # shorter than listed: replaced meanwhile
+                        return
+                    raise
             if not data:
                 return
             offset += len(data)
