@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import logging
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -347,3 +348,41 @@ def test_a_file_replaced_by_a_shorter_one_reads_what_is_there(collector):
         (envelope(records(0, 2), hour(10)) + "\n").encode(), overwrite=True)
 
     assert parsed(collector.adapter.read(listed)) == expected_csv(records(0, 2))
+
+
+@pytest.mark.integration
+def test_live_traffic_through_the_router_process_is_read_back(tmp_path):
+    """The router (a real process) captures what it routed by live traffic, not named requests
+    nor mirrored copies; LocalCapturedInputs reads the hour's file it wrote."""
+    from devstack.processes import free_port, start_endpoint_router
+    from shared.adapters.local_ml.captures import LocalCapturedInputs
+    from tests.integration.test_local_endpoints import KEY, FakeScoringServer, post, prefill
+
+    live, shadow = FakeScoringServer(), FakeScoringServer()
+    prefill(tmp_path, ENDPOINT, {DEPLOYMENT: live.port, "d-v8": shadow.port}, {DEPLOYMENT: 100}, {"d-v8": 50})
+    port = free_port()
+    router = start_endpoint_router(tmp_path, tmp_path / "logs", port, KEY).wait_ready(30)
+    adapter = LocalCapturedInputs(tmp_path, COLUMNS)
+    try:
+        sent = [records(n, 3, extra=n % 2 == 1) for n in range(0, 30, 3)]
+        for rows in sent:
+            columns = list(rows[0])
+            body = {"input_data": {"columns": columns, "index": [0, 1, 2], "data": [[r[c] for c in columns] for r in rows]}}
+            assert post(f"http://127.0.0.1:{port}", ENDPOINT, body)[0] == 200
+        assert post(f"http://127.0.0.1:{port}", ENDPOINT, body, deployment=DEPLOYMENT)[0] == 200  # named: not captured
+        deadline = time.monotonic() + 10  # the router writes off the request's path
+
+        def captured() -> list[list[str]]:
+            data = b"".join(captured_csv(adapter, ENDPOINT, DEPLOYMENT))
+            return parsed([data]) if data else []
+        while len(captured()) < 30:
+            assert time.monotonic() < deadline, f"{len(captured())} rows captured"
+            time.sleep(0.05)
+        time.sleep(0.3)  # nothing more comes
+        rows = captured()
+    finally:
+        router.stop()
+        live.close(), shadow.close()
+
+    assert rows == expected_csv(records(0, 30))
+    assert adapter.segments(ENDPOINT, "d-v8") == [], "mirrored copies are not live traffic"
