@@ -48,10 +48,11 @@ test: setup
 	$(PY) -m pytest --ignore=tests/training
 	$(TRAIN_PY) -m pytest tests/training -q -n 2 --dist worksteal
 
-# No servers: unit, blueprint (in process), the fake side of the port suites, training (temporary MLflow store).
+# No servers, no package index: unit, blueprint (in process), the fake side of the port suites, training
+# (temporary MLflow store). `make test` runs everything, the package-index resolution checks included.
 test-fast: setup
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest tests/unit tests/blueprints tests/ports -m "not integration and not e2e" -q -n 2 --dist worksteal
+	$(PY) -m pytest tests/unit tests/blueprints tests/ports -m "not integration and not e2e and not package_index" -q -n 2 --dist worksteal
 	$(TRAIN_PY) -m pytest tests/training -m "not integration and not e2e" -q -n 2 --dist worksteal
 
 lint: setup

@@ -101,6 +101,7 @@ def fail_to_resolve(what: str, done: subprocess.CompletedProcess) -> None:
 # ------------------------------------------------------------------ (a) the lists resolve
 
 
+@pytest.mark.package_index
 def test_package_index_resolves_the_training_environment():
     """The check that would have caught pandas 3.1.1 beside mlflow 3.15 (which needs pandas < 3)."""
     resolved = resolve(pip_requirements(), "training/environment/conda.yml's pip list")
@@ -108,6 +109,7 @@ def test_package_index_resolves_the_training_environment():
         assert resolved.get(name) == pinned, f"{name}: resolved {resolved.get(name)}, pinned {pinned}"
 
 
+@pytest.mark.package_index
 def test_package_index_resolves_the_saved_model_requirements():
     """What Azure ML installs to serve a model: the training pins the model lists, plus SERVING_ONLY."""
     pins = training_pins()
@@ -116,6 +118,7 @@ def test_package_index_resolves_the_saved_model_requirements():
     assert all(resolved.get(canonical(n)) == v for n, v in (PINNED.match(w).groups() for w in wanted)), resolved
 
 
+@pytest.mark.package_index
 def test_package_index_resolves_the_app_alike_alone_and_with_its_test_tools():
     """Test tools change no version of the app's set: requirements.txt resolved alone gives each of
     its packages (direct or not) the same version as with requirements-test.txt."""
