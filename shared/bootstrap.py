@@ -240,7 +240,7 @@ def build_services(
         settings.model_name, settings.delivery.gate_metric, settings.monitoring.performance_drop_threshold,
         settings.delivery.endpoint_name, settings.monitoring.cbpe_max_ece, settings.monitoring.cbpe_min_rows),
         clock, captures)
-    drift = DriftMonitoring(repos, files, platform, reader or _window_reader(), endpoints, notifier, retraining,
+    drift = DriftMonitoring(repos, files, platform, reader or _window_reader(), captures, notifier, retraining,
                             performance, drift_config(settings), urls, clock)
     contract = dataclasses.replace(
         DIABETES_CONTRACT,

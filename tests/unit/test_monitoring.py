@@ -179,7 +179,7 @@ def test_data_the_champion_trained_on_is_not_in_the_window(world):
 
 def test_inputs_captured_at_the_endpoint_join_the_window(world):
     world.champion()
-    world.endpoints.captured["d-v1"] = rows(DATA / "diabetes-prod.csv", 0, 1500, shifted=True)
+    world.captures.add("d-v1", rows(DATA / "diabetes-prod.csv", 0, 1500, shifted=True))
 
     record = world.drift.check_drift()
 

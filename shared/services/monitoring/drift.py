@@ -1,6 +1,7 @@
 """Drift checks: three windows of data against the champion's training baseline (the newest file,
-the recent window, everything since the champion was trained), merged from stored profiles;
-a JSON record and an HTML report per check. Retraining follows the recent window, once its
+the recent window, everything since the champion was trained), merged from stored profiles of the
+accepted files and of the champion deployment's capture segments (windows.py); a JSON record and
+an HTML report per check. Retraining follows the recent window, once its
 verdict has been "drift" in M of the last N checks (DRIFT_CONFIRMATIONS)."""
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from dataclasses import dataclass, field
 from shared.domain.batches import BatchRef
 from shared.domain.clock import iso
 from shared.domain.contract import DIABETES_CONTRACT, DataContract
-from shared.domain.drift import DriftPolicy, baseline_from_profile, check_drift, render_html
+from shared.domain.drift import DriftPolicy, DriftResult, baseline_from_profile, check_drift, render_html
 from shared.domain.drift.window_profile import project
 from shared.domain.errors import NotFound
 from shared.domain.model_contract import JOB_NAME_TAG
-from shared.ports import FileStore, MLPlatform, Notification, Notifier, OnlineEndpoints, WindowReader
+from shared.ports import CapturedInputs, FileStore, MLPlatform, Notification, Notifier, WindowReader
 from shared.services.monitoring.performance import PerformanceTracking
 from shared.services.monitoring.retraining import RetrainingPolicy
 from shared.services.monitoring.windows import RECENT, WindowProfiles, WindowRule
@@ -40,19 +41,19 @@ class DriftMonitoring:
     """Cheap checks that can run often: their cost grows with the number of files, not rows."""
 
     def __init__(self, repos: Repositories, files: FileStore, platform: MLPlatform, reader: WindowReader,
-                 endpoints: OnlineEndpoints, notifier: Notifier, retraining: RetrainingPolicy,
+                 captures: CapturedInputs | None, notifier: Notifier, retraining: RetrainingPolicy,
                  performance: PerformanceTracking, config: DriftConfig, urls: PublicUrls, clock):
         self.repos = repos
         self.files = files
         self.platform = platform
-        self.endpoints = endpoints
+        self.captures = captures
         self.notifier = notifier
         self.retraining = retraining
         self.performance = performance
         self.config = config
         self.urls = urls
         self.clock = clock
-        self.profiles = WindowProfiles(repos, files, reader, config.contract, config.windows)
+        self.profiles = WindowProfiles(repos, files, reader, captures, config.contract, config.windows)
 
     def check_drift(self, trigger: str = "timer") -> dict:
         """Compare the three windows with the champion's baseline; the recent window decides."""
@@ -65,11 +66,15 @@ class DriftMonitoring:
             record.update(verdict="no_champion", detail="no model serves production yet: nothing to compare with")
             return self.repos.drift_checks.add(record)
         baseline = baseline_from_profile(self.platform.get_baseline_profile(self.config.model_name, champion))
-        captured = (self.endpoints.captured_inputs(self.config.endpoint_name, production.champion_deployment)
-                    if production.champion_deployment else iter(()))
-        windows = self.profiles.windows(self._window_batches(champion), captured, now)
-        results = {name: check_drift(baseline, project(w.profile, baseline), self.config.policy)
-                   for name, w in windows.items()}
+        segments = (self.captures.segments(self.config.endpoint_name, production.champion_deployment)
+                    if production.champion_deployment and self.captures is not None else [])
+        windows = self.profiles.windows(champion, self._window_batches(champion), segments, now)
+        checked: dict[int, DriftResult] = {}  # a window made of the same parts as another is checked once
+        results = {}
+        for name, window in windows.items():
+            if id(window) not in checked:
+                checked[id(window)] = check_drift(baseline, project(window.profile, baseline), self.config.policy)
+            results[name] = checked[id(window)]
         result, recent = results[RECENT], windows[RECENT]
         report_name = f"drift/{check_id}.html"
         summaries = {name: {"verdict": r.verdict, "rows": r.rows, "files": len(windows[name].files),
@@ -77,6 +82,7 @@ class DriftMonitoring:
                      for name, r in results.items()}
         record.update(
             verdict=result.verdict, rows=result.rows, files=recent.files, captured_rows=recent.captured_rows,
+            captured_segments=recent.segments,
             drifted_features=list(result.drifted_features), drifted_share=result.drifted_share,
             problems=list(result.problems), result=result.to_dict(), windows=summaries,
             report={"container": self.config.reports_container, "name": report_name,

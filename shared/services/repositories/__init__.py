@@ -13,7 +13,9 @@ from shared.ports import DocumentStore
 from shared.services.repositories.approvals import ApprovalRepository
 from shared.services.repositories.batches import AcceptedData, BatchRepository
 from shared.services.repositories.candidates import CandidateRepository, ProductionRepository
+from shared.services.repositories.capture_profiles import CaptureProfileRepository
 from shared.services.repositories.jobs import JobRepository, TrainingRequests
+from shared.services.repositories.merged_profiles import MergedProfileRepository
 from shared.services.repositories.models import MalformedEvents, ModelEventRepository
 from shared.services.repositories.monitoring import DriftCheckRepository, PerformanceRepository, RetrainingLog
 from shared.services.repositories.paging import Page
@@ -37,6 +39,8 @@ class Repositories:
     performance: PerformanceRepository
     retraining: RetrainingLog
     profiles: WindowProfileRepository
+    capture_profiles: CaptureProfileRepository
+    merged_profiles: MergedProfileRepository
 
     @classmethod
     def on(cls, store: DocumentStore, model_name: str, clock: Callable[[], datetime]) -> "Repositories":
@@ -48,6 +52,7 @@ class Repositories:
             production=ProductionRepository(store, model_name, clock), approvals=ApprovalRepository(store),
             drift_checks=DriftCheckRepository(store), performance=PerformanceRepository(store),
             retraining=RetrainingLog(store), profiles=WindowProfileRepository(store),
+            capture_profiles=CaptureProfileRepository(store), merged_profiles=MergedProfileRepository(store),
         )
 
 
