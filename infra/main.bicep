@@ -1,11 +1,12 @@
 // Event-driven retraining for Azure ML: the Function App (Flex Consumption, Python 3.11,
-// system-assigned identity), its storage, monitoring, Key Vault, Event Grid wiring and roles.
+// system-assigned identity), its storage (containers, the step queue), monitoring, Key Vault,
+// the Event Grid system topics and every role assignment.
 //
-// Two passes (see infra/README.md):
-//   1. deployEventSubscriptions=false: everything except the Event Grid subscriptions.
-//   2. publish the code, then deployEventSubscriptions=true: the subscriptions, whose
-//      endpoints (the blob trigger's webhook, the Event Grid functions) exist only once the
-//      functions are indexed.
+// Two deployments (see infra/README.md):
+//   1. this template: everything except the Event Grid subscriptions;
+//   2. publish the code, wake the host until it has created its blobs_extension key, then
+//      events.bicep: the subscriptions, whose endpoints (the blob trigger's webhook, the Event
+//      Grid functions) exist only once the functions are indexed and the host has run.
 targetScope = 'resourceGroup'
 
 // ---------------------------------------------------------------- parameters
@@ -41,14 +42,14 @@ param mlDataReaderPrincipalIds array = []
 @description('Name of the Event Grid system topic of the ML workspace (a resource has at most one system topic: reuse the existing one\'s name if the workspace already has one).')
 param mlSystemTopicName string = '${mlWorkspaceName}-events'
 
-@description('Create the Event Grid subscriptions (second pass, after the code is published).')
-param deployEventSubscriptions bool = false
-
 @description('Compute cluster of the training job.')
 param amlCompute string = 'cpu-cluster'
 
 @description('Registered environment of the training job.')
 param amlEnvironment string = 'azureml:diabetes-train-env@latest'
+
+@description('Experiment of the training jobs; the job-status subscription (events.bicep) delivers only this experiment\'s runs.')
+param amlExperiment string = 'diabetes-training'
 
 @description('VM size of the online deployments.')
 param amlInstanceType string = 'Standard_DS3_v2'
@@ -60,8 +61,10 @@ param amlInstanceCount int = 1
 @description('Azure ML datastore registered over the data container (identity-based, see docs/deploy-azure.md); a data file <name> is read as azureml://datastores/<amlDatastore>/paths/<name>.')
 param amlDatastore string = 'retraindata'
 
-@description('Online endpoint holding the production and staging deployments.')
-param endpointName string = 'diabetes-endpoint'
+@description('Online endpoint holding the production and staging deployments (3-32 letters, digits, dashes, a letter first; unique within the region, hence the suffix).')
+@minLength(3)
+@maxLength(32)
+param endpointName string = 'diabetes-${uniqueString(resourceGroup().id)}'
 
 @description('Registered model this service trains and acts on.')
 param modelName string = 'diabetes-classifier'
@@ -99,6 +102,9 @@ param driftCheckSchedule string = '0 0 * * * *'
 
 @description('Container of the drift reports.')
 param reportsContainer string = 'reports'
+
+@description('Storage queue of the pipeline steps (created here; the host creates <name>-poison).')
+param stepQueueName string = 'candidate-steps'
 
 @description('Quality gate: metric (auc | accuracy | f1 | precision | recall).')
 @allowed([ 'auc', 'accuracy', 'f1', 'precision', 'recall' ])
@@ -147,6 +153,7 @@ var suffix = uniqueString(resourceGroup().id)
 var storageAccountName = take('${namePrefix}st${suffix}', 24)
 var keyVaultName = take('${namePrefix}-kv-${suffix}', 24)
 var deploymentContainer = 'app-package'
+var deadLetterContainerName = 'event-deadletter' // events Event Grid could not deliver (all subscriptions)
 var signingKeySecretName = 'approval-signing-key'
 var teamsSecretName = 'teams-webhook-url'
 var notifySecretName = 'notify-webhook-url'
@@ -187,6 +194,24 @@ resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2
   name: name
   properties: { publicAccess: 'None' }
 }]
+
+// Dead letters of every Event Grid subscription (Event Grid writes <SUBSCRIPTION>/<y>/<m>/<d>/<h>/<id>.json).
+resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: deadLetterContainerName
+  properties: { publicAccess: 'None' }
+}
+
+// The step queue (STEP_QUEUE_NAME): the queue trigger run_step reads it with the app's identity.
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource stepQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: stepQueueName
+}
 
 // ---------------------------------------------------------------- monitoring
 resource logs 'Microsoft.OperationalInsights/workspaces@2022-10-01' = {
@@ -327,6 +352,7 @@ var appSettings = {
   AZUREML_WORKSPACE: mlWorkspaceName
   AZUREML_COMPUTE: amlCompute
   AZUREML_ENVIRONMENT: amlEnvironment
+  AZUREML_EXPERIMENT: amlExperiment
   AZUREML_INSTANCE_TYPE: amlInstanceType
   AZUREML_INSTANCE_COUNT: string(amlInstanceCount)
   AZUREML_DATASTORE: amlDatastore
@@ -355,7 +381,7 @@ var appSettings = {
   APPROVAL_SIGNING_KEY: kvRef.signingKey
   APPROVAL_SWEEPER_SCHEDULE: approvalSweeperSchedule
   PROMOTION_MIRROR_PERCENT: string(promotionMirrorPercent)
-  STEP_QUEUE_NAME: 'candidate-steps'
+  STEP_QUEUE_NAME: stepQueueName
   STEP_POLL_SECONDS: '30'
   STEP_MAX_DEQUEUE_COUNT: '5'
   DEPLOYMENT_TIMEOUT_SECONDS: '1800'
@@ -371,13 +397,16 @@ var appSettings = {
   REGISTRY_RECONCILE_SCHEDULE: '0 */5 * * * *'
   DRIFT_MIN_WINDOW_ROWS: '1000'
   REPORTS_CONTAINER: reportsContainer
+  // The data collector's output (the workspace blob store), read with Storage Blob Data Reader.
+  DATA_COLLECTOR_ACCOUNT_URL: ml.outputs.dataCollectorAccountUrl
+  DATA_COLLECTOR_CONTAINER: ml.outputs.dataCollectorContainer
 }
 
 resource functionAppSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'appsettings'
   properties: union(appSettings, extraAppSettings)
-  dependsOn: [ signingKeySecret, teamsSecret, notifySecret, vaultSecretsUser ]
+  dependsOn: [ signingKeySecret, teamsSecret, notifySecret, vaultSecretsUser, stepQueue ]
 }
 
 // Optional App Service authentication: sign-in is offered, not required (function keys, the
@@ -480,30 +509,33 @@ resource mlDataReaders 'Microsoft.Authorization/roleAssignments@2022-04-01' = [f
   }
 }]
 
-// ---------------------------------------------------------------- Event Grid: data files → blob trigger
+// ---------------------------------------------------------------- Event Grid: system topics, dead letters
+// The subscriptions are events.bicep (second deployment). Each topic has a system-assigned
+// identity, with which Event Grid writes dead letters (deadLetterWithResourceIdentity).
 resource storageTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
   name: '${storage.name}-events'
   location: location
   tags: tags
+  identity: {
+    type: 'SystemAssigned'
+  }
   properties: {
     source: storage.id
     topicType: 'Microsoft.Storage.StorageAccounts'
   }
 }
 
-// The blob trigger's Event Grid endpoint, authenticated with the host's blobs_extension system
-// key, which exists only once the code (an Event Grid-sourced blob trigger) is published: a
-// module, so that nothing of it is evaluated in the first pass.
-module dataBlobCreated 'modules/blob-events.bicep' = if (deployEventSubscriptions) {
-  name: 'data-blob-events'
-  params: {
-    systemTopicName: storageTopic.name
-    functionAppName: functionApp.name
-    dataContainer: dataContainer
+resource storageTopicDeadLetters 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(deadLetterContainer.id, storageTopic.id, roles.storageBlobDataContributor)
+  scope: deadLetterContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: storageTopic.identity.principalId
+    principalType: 'ServicePrincipal'
   }
 }
 
-// ---------------------------------------------------------------- Azure ML workspace: role + events
+// ---------------------------------------------------------------- Azure ML workspace: roles + system topic
 module ml 'modules/ml-workspace.bicep' = {
   name: 'ml-workspace-access'
   scope: resourceGroup(mlWorkspaceResourceGroup)
@@ -512,9 +544,17 @@ module ml 'modules/ml-workspace.bicep' = {
     systemTopicName: mlSystemTopicName
     functionAppId: functionApp.id
     principalId: functionApp.identity.principalId
-    modelName: modelName
-    deployEventSubscriptions: deployEventSubscriptions
     tags: tags
+  }
+}
+
+resource mlTopicDeadLetters 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(deadLetterContainer.id, mlWorkspaceResourceGroup, mlSystemTopicName, roles.storageBlobDataContributor)
+  scope: deadLetterContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: ml.outputs.systemTopicPrincipalId
+    principalType: 'ServicePrincipal'
   }
 }
 
@@ -529,3 +569,11 @@ output keyVaultName string = vault.name
 output approvalSigningKeySecretName string = signingKeySecretName
 output applicationInsightsName string = appInsights.name
 output mlSystemTopicName string = ml.outputs.systemTopicName
+output mlWorkspaceResourceGroup string = mlWorkspaceResourceGroup
+output mlWorkspaceStorageAccountName string = ml.outputs.workspaceStorageAccountName
+output storageTopicName string = storageTopic.name
+output deadLetterContainer string = deadLetterContainer.name
+output stepQueueName string = stepQueue.name
+output endpointName string = endpointName
+output modelName string = modelName
+output experimentName string = amlExperiment

@@ -1,4 +1,4 @@
-// Example parameters: edit, then (see infra/README.md)
+// Example parameters of the first deployment: edit, then (see infra/README.md)
 //   APPROVAL_SIGNING_KEY="$(openssl rand -base64 48)" \
 //     az deployment group create -g <rg> --parameters infra/main.bicepparam
 // Secrets are never written here: they are read from environment variables at deployment
@@ -9,15 +9,14 @@ param namePrefix = 'diabretrain'
 param mlWorkspaceName = 'mlw-diabetes'
 param mlWorkspaceResourceGroup = 'rg-diabetes-ml'
 param mlDataReaderPrincipalIds = []
-// First pass false; after publishing the code: DEPLOY_EVENT_SUBSCRIPTIONS=true
-param deployEventSubscriptions = bool(readEnvironmentVariable('DEPLOY_EVENT_SUBSCRIPTIONS', 'false'))
 
 param amlCompute = 'cpu-cluster'
 param amlEnvironment = 'azureml:diabetes-train-env@latest'
+param amlExperiment = 'diabetes-training'
 param amlInstanceType = 'Standard_DS3_v2'
 param amlInstanceCount = 1
 param amlDatastore = 'retraindata'
-param endpointName = 'diabetes-endpoint'
+// endpointName: left to main.bicep's default, diabetes-<unique suffix> (names are unique per region)
 param modelName = 'diabetes-classifier'
 
 param trainingSchedulerSchedule = '*/10 * * * * *'

@@ -1,11 +1,10 @@
-// In the Azure ML workspace's resource group: the app's role on the workspace, the workspace's Event Grid system topic and the
-// subscriptions that deliver ModelRegistered and run status events to the app's functions.
+// In the Azure ML workspace's resource group: the app's roles (on the workspace, and read access to
+// the workspace's storage, where the data collector writes the deployments' inputs) and the
+// workspace's Event Grid system topic. Its subscriptions are modules/ml-events.bicep (events.bicep).
 param workspaceName string
 param systemTopicName string
 param functionAppId string
 param principalId string
-param modelName string
-param deployEventSubscriptions bool
 param tags object = {}
 
 var azureMLDataScientist = 'f6c7c914-8db3-469d-8ca1-694a8f32e121'
@@ -26,65 +25,42 @@ resource dataScientist 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+// The workspace's default blob datastore, where the data collector writes the deployments' inputs
+// (modelDataCollector/<endpoint>/<deployment>/<collection>/...). Its properties are an
+// AzureBlobDatastore (accountName, containerName), a variant of a discriminated type: any() reads them.
+resource workspaceBlobStore 'Microsoft.MachineLearningServices/workspaces/datastores@2024-04-01' existing = {
+  parent: workspace
+  name: 'workspaceblobstore'
+}
+
+var blobStore = any(workspaceBlobStore.properties)
+
+// A module takes the account's name as a parameter (an existing resource's name must be known when
+// its deployment starts). The account is the workspace's own, in this resource group.
+module workspaceStorageReader 'workspace-storage-reader.bicep' = {
+  name: 'workspace-storage-reader'
+  params: {
+    storageAccountName: blobStore.accountName
+    principalId: principalId
+    functionAppId: functionAppId
+  }
+}
+
 resource mlTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
   name: systemTopicName
   location: workspace.location
   tags: tags
+  identity: {
+    type: 'SystemAssigned' // writes dead letters to the app's storage (role assigned in main.bicep)
+  }
   properties: {
     source: workspace.id
     topicType: 'Microsoft.MachineLearningServices.Workspaces'
   }
 }
 
-// Subject of ModelRegistered: models/<name>:<version>.
-resource modelRegistered 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = if (deployEventSubscriptions) {
-  parent: mlTopic
-  name: 'model-registered'
-  properties: {
-    destination: {
-      endpointType: 'AzureFunction'
-      properties: {
-        resourceId: '${functionAppId}/functions/on_model_registered'
-        maxEventsPerBatch: 1
-        preferredBatchSizeInKilobytes: 64
-      }
-    }
-    filter: {
-      includedEventTypes: [ 'Microsoft.MachineLearningServices.ModelRegistered' ]
-      subjectBeginsWith: 'models/${modelName}:'
-    }
-    eventDeliverySchema: 'EventGridSchema'
-    retryPolicy: {
-      maxDeliveryAttempts: 30
-      eventTimeToLiveInMinutes: 1440
-    }
-  }
-}
-
-resource jobStatusChanged 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = if (deployEventSubscriptions) {
-  parent: mlTopic
-  name: 'job-status-changed'
-  properties: {
-    destination: {
-      endpointType: 'AzureFunction'
-      properties: {
-        resourceId: '${functionAppId}/functions/on_job_status_changed'
-        maxEventsPerBatch: 1
-        preferredBatchSizeInKilobytes: 64
-      }
-    }
-    filter: {
-      includedEventTypes: [
-        'Microsoft.MachineLearningServices.RunCompleted'
-        'Microsoft.MachineLearningServices.RunStatusChanged'
-      ]
-    }
-    eventDeliverySchema: 'EventGridSchema'
-    retryPolicy: {
-      maxDeliveryAttempts: 30
-      eventTimeToLiveInMinutes: 1440
-    }
-  }
-}
-
 output systemTopicName string = mlTopic.name
+output systemTopicPrincipalId string = mlTopic.identity.principalId
+output workspaceStorageAccountName string = blobStore.accountName
+output dataCollectorAccountUrl string = workspaceStorageReader.outputs.blobEndpoint
+output dataCollectorContainer string = blobStore.containerName

@@ -68,7 +68,9 @@ SETTINGS: tuple[Setting, ...] = (
     *_section(
         "delivery",
         Setting("ENDPOINT_NAME", "endpoint_name", ENDPOINT_NAME, "diabetes-endpoint",
-                "the online endpoint that serves the model (its staging and production deployments)"),
+                "the online endpoint that serves the model (its staging and production deployments); "
+                "endpoint names are unique within an Azure region, so main.bicep adds a suffix",
+                bicep=DEPLOYMENT),
         Setting("GATE_METRIC", "gate_metric", choice(GATE_METRICS), "auc",
                 "primary metric of the quality gate"),
         Setting("GATE_MIN_VALUE", "gate_min_value", number(0, 1), "0.75",
@@ -216,7 +218,8 @@ SETTINGS: tuple[Setting, ...] = (
         Setting("AZUREML_ENVIRONMENT", "environment", TEXT, "azureml:diabetes-train-env@latest",
                 "the training environment (or a conda file path under `training/`)", sample=None),
         Setting("AZUREML_EXPERIMENT", "experiment", TEXT, "diabetes-training",
-                "the experiment of the training jobs", sample=None, bicep=None),
+                "the experiment of the training jobs (the job-status Event Grid subscription delivers "
+                "only its runs)", sample=None),
         Setting("AZUREML_DATASTORE", "datastore", TEXT, "retraindata",
                 "the datastore registered over the data container: an accepted file's kept copy is read as "
                 "`azureml://datastores/<datastore>/paths/_accepted/<sha256>`", sample=None),

@@ -99,15 +99,19 @@ def test_oidc_login_without_client_secret(name):
     assert set(login) == {"client-id", "tenant-id", "subscription-id"}  # no creds / client-secret
 
 
-def test_retrain_on_training_code_change_submits_job_yml():
+def test_retrain_on_training_code_change_trains_on_the_app_s_current_training_set():
     workflow = load("retrain-on-code-change.yml")
     push = workflow["on"]["push"]
     assert push["branches"] == ["main"] and push["paths"] == ["training/**"]
     runs = "\n".join(s.get("run", "") for s in steps(workflow))
-    assert "az extension add --name ml" in runs
-    assert "az ml job create --file training/job.yml" in runs
-    assert "inputs.training_data.path=" in runs
-    assert "--label latest" in runs  # the newest version of the training-set data asset
+    assert "pip install --quiet -r requirements.txt" in runs  # azure-ai-ml as the app has it
+    assert "python infra/scripts/retrain_current.py" in runs and (ROOT / "infra/scripts/retrain_current.py").is_file()
+    # no data asset folder mounted over the data container, no job.yml beside the app's builder
+    assert "az ml job create" not in runs and "--label latest" not in runs and "uri_folder" not in runs
+    (submit,) = [s for s in steps(workflow) if "retrain_current.py" in s.get("run", "")]
+    assert submit["env"] == {"APP_FUNCTION_KEY": "${{ secrets.APP_FUNCTION_KEY }}"}  # the key only where it is used
+    assert "APP_FUNCTION_KEY" not in json.dumps(workflow.get("env", {}))
+    assert workflow["env"]["APP_BASE_URL"] == "${{ vars.APP_BASE_URL }}"
 
 
 def test_deploy_uses_protected_production_environment():
@@ -120,8 +124,31 @@ def test_deploy_uses_protected_production_environment():
     publish = [s for s in job["steps"] if s.get("uses", "").startswith("Azure/functions-action@")]
     assert publish and publish[0]["with"]["sku"] == "flexconsumption"
     assert publish[0]["with"]["remote-build"] is True
+    assert publish[0]["with"]["respect-funcignore"] is True  # .funcignore: tests, tools, data stay out
     runs = "\n".join(s.get("run", "") for s in job["steps"])
-    assert "infra/main.bicepparam" in runs and runs.count("az deployment group create") == 2
+    assert "infra/main.bicepparam" in runs and "infra/events.bicepparam" in runs
+    assert runs.count("az deployment group create") == 2
+
+
+def test_deploy_creates_the_event_subscriptions_after_the_host_made_its_key():
+    (job,) = load("deploy.yml")["jobs"].values()
+    names = [s.get("id") or s.get("uses") or s["name"] for s in job["steps"]]
+    main = next(i for i, s in enumerate(job["steps"]) if "infra/main.bicepparam" in s.get("run", ""))
+    publish = names.index("publish")
+    (events,) = [i for i, s in enumerate(job["steps"]) if "infra/events.bicepparam" in s.get("run", "")]
+    assert main < publish < events
+    run = job["steps"][events]["run"]
+    # wake the host (admin API, master key) and wait for the key
+    assert "--query masterKey" in run and "/admin/host/status" in run and "x-functions-key: $master" in run
+    assert "--query systemKeys.blobs_extension" in run and re.search(r"for attempt in .*; do", run)
+    # both keys masked before anything could print them; the key goes only to the deployment's environment
+    assert run.index('echo "::add-mask::$master"') < run.index("/admin/host/status")
+    assert run.index('echo "::add-mask::$key"') < run.index("az deployment group create")
+    assert 'BLOBS_EXTENSION_KEY="$key" az deployment group create' in run
+    assert "GITHUB_ENV" not in run and "GITHUB_OUTPUT" not in run and "set -x" not in run
+    assert "BLOBS_EXTENSION_KEY" not in json.dumps(job.get("env", {}))
+    # the deployment's values are the first deployment's outputs (names only)
+    assert "infra-outputs.json" in job["steps"][main]["run"] and "infra-outputs.json" in run
 
 
 # ---------------------------------------------------------------- app settings
