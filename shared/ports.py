@@ -98,7 +98,7 @@ class TrainingJobRequest:
     inputs: tuple[BatchRef, ...]
     training_set_id: str
     parameters: dict = field(default_factory=dict)
-    experiment: str = "diabetes-training"
+    experiment: str | None = None   # None: the platform's configured experiment (AZUREML_EXPERIMENT on Azure)
 
 
 @dataclass(frozen=True)

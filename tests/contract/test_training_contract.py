@@ -188,3 +188,19 @@ def test_kept_copies_are_the_job_inputs_under_short_names_and_their_hashes_are_c
     assert "données" not in command and "mkdir -p training_data/" not in command, "no path is made of the name"
     assert "\\u00e9" in command, "the name is kept as data, in the manifest"
     assert command.index("sha256sum") < command.index("python train.py")
+
+
+def test_the_job_runs_in_the_configured_experiment_the_event_filter_expects(arm):
+    """AZUREML_EXPERIMENT names the experiment; the job-status Event Grid subscription passes only
+    its runs, so a request that names none must land there, not in a hard-coded one."""
+    from shared.adapters.azure_ml import AzureMLConfig, build_azure_ml
+    from tests.contract.fake_arm import RG, SUB, WS, FakeCredential
+
+    config = AzureMLConfig(subscription_id=SUB, resource_group=RG, workspace=WS, lro_timeout_seconds=10,
+                           data_datastore="retrain_data", experiment="diabetes-nightly")
+    platform = build_azure_ml(config, credential=FakeCredential(), transport=arm)[0]
+    platform.submit_training_job(request("train-experiment"))  # names no experiment
+
+    job = arm.calls("PUT", "/jobs/")[0].body["properties"]
+    assert job["experimentName"] == "diabetes-nightly"
+    assert "--experiment diabetes-nightly" in job["command"]

@@ -20,6 +20,8 @@ from shared.domain.training import COMPLETED, FAILED, QUEUED, RUNNING, TERMINAL,
 from shared.domain.evaluation import ScoredRows
 from shared.ports import ModelVersionInfo, RowsSource, TrainingJobRequest
 
+LOCAL_EXPERIMENT = "diabetes-training"  # the local backend has one experiment (Azure's is AZUREML_EXPERIMENT)
+
 # The job folder's statuses → ours; anything else the runner writes counts as running.
 _STATUS = {job_folder.QUEUED: QUEUED, job_folder.RUNNING: RUNNING,
            job_folder.COMPLETED: COMPLETED, job_folder.FAILED: FAILED}
@@ -49,7 +51,7 @@ class LocalMLPlatform:
         _write_training_set(job_dir, request)
         job_folder.write_spec(job_dir, {
             "job_name": request.job_name,
-            "experiment": request.experiment,
+            "experiment": request.experiment or LOCAL_EXPERIMENT,
             "inputs": [_job_input(batch) for batch in request.inputs],
             "command": self._training_command(job_dir, request),
         })
@@ -135,7 +137,7 @@ class LocalMLPlatform:
             "--model-name", request.model_name,
             "--training-set", str(job_folder.training_set_file(job_dir)),
             "--job-name", request.job_name,
-            "--experiment", request.experiment,
+            "--experiment", request.experiment or LOCAL_EXPERIMENT,
             "--output-file", str(job_folder.result_file(job_dir)),
         ]
         for key, value in request.parameters.items():
