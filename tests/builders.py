@@ -42,7 +42,7 @@ class FakeWorld:
         self.platform = platform or FakeDeliveryPlatform()
         self.notifier, self.endpoints, self.audit = FakeNotifier(), FakeOnlineEndpoints(), FakeAuditLog(self.clock)
         self.queue = FakeStepQueue(inline=inline_steps)
-        self.captures = self.endpoints.captures = FakeCapturedInputs()
+        self.captures = FakeCapturedInputs()
         self.services: Services = build_services(
             unit_settings(**env), documents=self.documents, files=self.files, platform=self.platform,
             notifier=self.notifier, endpoints=self.endpoints, audit=self.audit, reader=reader, queue=self.queue,

@@ -180,16 +180,7 @@ class FakeOnlineEndpoints:
         self.fail: dict[str, Exception] = {}  # method name → error to raise
         self.answers: dict[str, object] = {}  # deployment → body to answer
         self.calls: list[tuple] = []
-        self.captured: dict[str, bytes] = {}  # deployment → CSV of its live inputs (deprecated: FakeCapturedInputs)
-        self.captures = None  # a FakeCapturedInputs
         self.lock = threading.Lock()
-
-    def captured_inputs(self, endpoint, deployment):
-        """Deprecated: what `captured` holds, else the captures' segments as one CSV (FakeWorld links them)."""
-        from shared.services.monitoring.captures import captured_csv
-
-        data = self.captured.get(deployment, b"")
-        return iter([data]) if data else captured_csv(self.captures, endpoint, deployment)
 
     def _maybe_fail(self, method):
         if method in self.fail:

@@ -218,10 +218,6 @@ class AzureOnlineEndpoints:
 
     # -------------------------------------------------------------------- scoring
 
-    def captured_inputs(self, endpoint: str, deployment: str):
-        """Deprecated (CapturedInputs replaces it): nothing, as before; removed once no caller is left."""
-        return iter(())
-
     def invoke(self, endpoint: str, body: dict, deployment: str | None = None,
                timeout_seconds: float = 30) -> ScoringResult:
         """POST the body to the scoring URI with the endpoint key (`Authorization: Bearer`), and

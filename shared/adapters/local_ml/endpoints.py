@@ -12,7 +12,6 @@ import logging
 import time
 
 from pathlib import Path
-from typing import Iterator
 
 from shared.adapters.local_ml.deployment_records import DeploymentRecords, deployment_info, starting_server
 from shared.adapters.local_ml.endpoint_store import EndpointStore
@@ -67,16 +66,6 @@ class LocalOnlineEndpoints:
 
     def scoring_uri(self, endpoint: str) -> str:
         return self._router.scoring_uri(endpoint)
-
-    def captured_inputs(self, endpoint: str, deployment: str) -> Iterator[bytes]:
-        """Deprecated (CapturedInputs replaces it): the router's hourly captures as one CSV stream;
-        removed once no caller is left."""
-        from shared.adapters.local_ml.captures import LocalCapturedInputs
-        from shared.domain.contract import DIABETES_CONTRACT
-        from shared.services.monitoring.captures import captured_csv
-
-        columns = [name for name in DIABETES_CONTRACT.names if name not in DIABETES_CONTRACT.not_features]
-        return captured_csv(LocalCapturedInputs(self.state_dir, columns), endpoint, deployment)
 
     # ---------------------------------------------------------------- deployments
 
