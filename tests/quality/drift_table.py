@@ -88,23 +88,33 @@ class Table:
         return check_drift(self.baseline, project(profile, self.baseline), self.policy).verdict
 
     def false_alarm_rate(self, size: int, windows: int) -> float:
-        rng = np.random.default_rng([SEED, size])
-        return sum(self.verdict(self.sample(rng, size)) == "drift" for _ in range(windows)) / windows
+        return self.rate(None, size, windows)
 
     def detection_rate(self, shift: str, size: int, windows: int) -> float:
+        return self.rate(shift, size, windows)
+
+    def rate(self, shift: str | None, size: int, windows: int) -> float:
+        """Share of the cell's windows called "drift" (`shift` None: the unshifted windows)."""
+        return sum(self.verdict(*chunks) == "drift" for chunks in self.windows(shift, size, windows)) / windows
+
+    def windows(self, shift: str | None, size: int, count: int):
+        """The cell's windows, each a list of chunks (column name → array) that the window pools, from a
+        seeded stream: the first k windows of a cell are the same whatever `count` (bench/drift_quality.py
+        hands the same windows to Evidently)."""
+        if shift is None:
+            rng = np.random.default_rng([SEED, size])
+            for _ in range(count):
+                yield [self.sample(rng, size)]
+            return
         rng = np.random.default_rng([SEED, size, len(shift)])
         how = self.shifts[shift]
-        hits = 0
-        for _ in range(windows):
+        for _ in range(count):
             if how == "older":
-                chunks = [self.sample(rng, size, self.older)]
+                yield [self.sample(rng, size, self.older)]
             elif how == "after":
                 later = self.sample(rng, size)
                 later = {**later, "PlasmaGlucose": later["PlasmaGlucose"] * 1.10,
                          "SerumInsulin": later["SerumInsulin"] * 1.20}
-                chunks = [self.sample(rng, size), later]
+                yield [self.sample(rng, size), later]
             else:
-                chunks = [how(self.sample(rng, size), rng)]
-            hits += self.verdict(*chunks) == "drift"
-        return hits / windows
-
+                yield [how(self.sample(rng, size), rng)]

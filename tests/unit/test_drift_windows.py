@@ -7,10 +7,11 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from shared.domain.drift.window_profile import new_profile, profile_grids, profile_to_dict
 from shared.domain.contract import DIABETES_CONTRACT
+from shared.domain.drift.window_profile import new_profile, profile_from_dict, profile_grids, profile_to_dict
 from shared.ports import CaptureSegment, DocumentChanged
 from shared.services.repositories.capture_profiles import CaptureProfileRepository
 from shared.services.repositories.merged_profiles import MergedProfileRepository
@@ -19,8 +20,6 @@ from tests.unit.test_monitoring import World, rows
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 PROD = DATA / "diabetes-prod.csv"
-FEATURES = ["Pregnancies", "PlasmaGlucose", "DiastolicBloodPressure", "TricepsThickness",
-            "SerumInsulin", "BMI", "DiabetesPedigree", "Age"]
 
 
 class Reads:
@@ -45,11 +44,6 @@ def world():
     world = World(DRIFT_RECENT_ROWS="1000")
     world.champion()
     return world
-
-
-def since_counts(world) -> dict:
-    record = world.drift.check_drift()
-    return record
 
 
 def test_a_new_file_is_the_only_profile_the_next_check_reads(world):
@@ -192,12 +186,7 @@ def test_the_merged_profile_counts_every_row_of_its_parts(world):
         world.accept(f"prod/part-{i}.csv", rows(PROD, i * 1000, 1000))
     world.captures.add("d-v1", rows(PROD, 3000, 1000), hour="2026-11-22T09:00:00Z")
     world.drift.check_drift()
-    stored = world.repos.merged_profiles.get()[0]["profile"]
-    from shared.domain.drift.window_profile import profile_from_dict
-
-    merged = profile_from_dict(stored)
-    import pandas as pd
-
+    merged = profile_from_dict(world.repos.merged_profiles.get()[0]["profile"])
     frame = pd.read_csv(PROD).iloc[:4000]
     assert merged.rows == 4000
     for name in ("Pregnancies", "Age", "SerumInsulin"):

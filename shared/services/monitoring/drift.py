@@ -19,7 +19,7 @@ from shared.domain.model_contract import JOB_NAME_TAG
 from shared.ports import CapturedInputs, FileStore, MLPlatform, Notification, Notifier, WindowReader
 from shared.services.monitoring.performance import PerformanceTracking
 from shared.services.monitoring.retraining import RetrainingPolicy
-from shared.services.monitoring.windows import RECENT, WindowProfiles, WindowRule
+from shared.services.monitoring.windows import RECENT, Window, WindowProfiles, WindowRule
 from shared.services.repositories import Repositories
 from shared.services.urls import PublicUrls
 
@@ -35,6 +35,18 @@ class DriftConfig:
     windows: WindowRule = field(default_factory=WindowRule)
     confirmations: tuple[int, int] = (1, 1)     # (M, N): drift in M of the last N checks asks for retraining
     contract: DataContract = DIABETES_CONTRACT
+
+
+def check_windows(baseline, windows: dict[str, Window], policy: DriftPolicy) -> dict[str, DriftResult]:
+    """Each window's result against the baseline; a window made of the same parts as another (the same
+    object) is checked once."""
+    checked: dict[int, DriftResult] = {}
+    results = {}
+    for name, window in windows.items():
+        if id(window) not in checked:
+            checked[id(window)] = check_drift(baseline, project(window.profile, baseline), policy)
+        results[name] = checked[id(window)]
+    return results
 
 
 class DriftMonitoring:
@@ -69,12 +81,7 @@ class DriftMonitoring:
         segments = (self.captures.segments(self.config.endpoint_name, production.champion_deployment)
                     if production.champion_deployment and self.captures is not None else [])
         windows = self.profiles.windows(champion, self._window_batches(champion), segments, now)
-        checked: dict[int, DriftResult] = {}  # a window made of the same parts as another is checked once
-        results = {}
-        for name, window in windows.items():
-            if id(window) not in checked:
-                checked[id(window)] = check_drift(baseline, project(window.profile, baseline), self.config.policy)
-            results[name] = checked[id(window)]
+        results = check_windows(baseline, windows, self.config.policy)
         result, recent = results[RECENT], windows[RECENT]
         report_name = f"drift/{check_id}.html"
         summaries = {name: {"verdict": r.verdict, "rows": r.rows, "files": len(windows[name].files),
