@@ -193,3 +193,17 @@ def test_the_merged_profile_counts_every_row_of_its_parts(world):
         grid = merged.baseline.features[name]
         index = (frame[name].to_numpy() - int(grid.start + 0.5) + 1)
         assert np.array_equal(merged.tally(name).counts, np.bincount(index, minlength=grid.cells + 2))
+
+
+def test_an_unreadable_stored_profile_is_rebuilt_from_the_parts(world):
+    world.accept("prod/a.csv", rows(PROD, 0, 1500, shifted=True))
+    first = world.drift.check_drift()
+    doc, etag = world.repos.merged_profiles.get()
+    world.documents.replace(MergedProfileRepository.KEY, {**doc, "profile": {**doc["profile"], "format": 99}}, etag)
+    world.accept("prod/b.csv", rows(PROD, 1500, 1500))
+
+    second = world.drift.check_drift()
+
+    assert first["windows"]["since_champion"]["verdict"] == "drift"
+    assert second["windows"]["since_champion"]["rows"] == 3000
+    assert world.repos.merged_profiles.get()[0]["profile"]["format"] == 1

@@ -73,7 +73,7 @@ class Part:
 
     @classmethod
     def from_dict(cls, doc: dict) -> "Part":
-        return cls(doc["id"], datetime.fromisoformat(doc["at"]), int(doc["rows"]), doc.get("file"))
+        return cls(doc["id"], _utc(doc["at"]), int(doc["rows"]), doc.get("file"))
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,8 @@ class WindowProfiles:
             base = [profile_from_dict(stored.profile)] if stored.parts else []
             merged = merge_profiles([*base, *(read[p.id] for p in joining)], self.grids)
         except (KeyError, TypeError, ValueError):  # unreadable, or on other grids (the contract changed)
+            if not stored.parts:
+                raise  # a part's own profile does not merge: nothing to rebuild from
             log.warning("the stored since-champion profile does not fit: rebuilt from the parts' profiles")
             for part in stored.parts.values():
                 self._read(part.id, sources[part.id], now, read)
@@ -162,11 +164,11 @@ class WindowProfiles:
         """The part of a file version or segment the merged profile does not cover, its profile kept in `read`."""
         if isinstance(source, BatchRef):
             record = self.repos.profiles.find(source.name, source.etag) or self._backfill(source)
-            at = datetime.fromisoformat(record["decided_at"]) if record.get("decided_at") else _NEVER
+            at = _utc(record["decided_at"]) if record.get("decided_at") else _NEVER
             part = Part(pid, at, int(record.get("rows", 0)), source.name)
         else:
             record = self.repos.capture_profiles.find(source) or self._profile_segment(source)
-            end = datetime.fromisoformat(source.hour.replace("Z", "+00:00")) + timedelta(hours=1)
+            end = _utc(source.hour) + timedelta(hours=1)
             part = Part(pid, end, int(record.get("rows", 0)), None,
                         settled=end + timedelta(minutes=SETTLE_MINUTES) <= now)
         read[pid] = profile_from_dict(record["profile"])
@@ -216,6 +218,12 @@ def _described(parts: list[Part]) -> tuple[list[str], int, int]:
 def _segment_part_id(segment: CaptureSegment) -> str:
     version = hashlib.sha256(segment.version.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return f"segment:{segment_id(segment)}:{version}"
+
+
+def _utc(text: str) -> datetime:
+    """An ISO-8601 time as an aware UTC datetime (a time without an offset is taken as UTC)."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _format(name: str) -> str:
