@@ -3,7 +3,7 @@
     .venv/bin/python bench/endpoint_latency.py [--requests 500] [--warmup 50]
 
 Starts an MLflow server (free port, temporary folder), registers a gradient-boosting model
-trained on diabetes-dev.csv, deploys it with LocalOnlineEndpoints (a real `mlflow models
+trained on diabetes-dev.csv by train.py in the training environment (.venv-train), deploys it with LocalOnlineEndpoints (a real `mlflow models
 serve`), starts the router, then sends one-row requests over kept-alive connections,
 alternating between the router (Azure ML body, key, traffic split) and the scoring server
 directly (MLflow body: the baseline, same run). Prints p50/p90/p99 in ms, the router's
@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devstack.processes import PYTHON, free_port, start_endpoint_router, start_mlflow  # noqa: E402
+from devstack.processes import free_port, start_endpoint_router, start_mlflow, training_python  # noqa: E402
 from emulator_formats import endpoint_state  # noqa: E402
 from shared.adapters.local_ml.endpoints import LocalOnlineEndpoints  # noqa: E402
 
@@ -48,7 +48,7 @@ def one_row() -> tuple[list[str], list]:
 def register_model(tracking_uri: str, work: Path) -> None:
     started = time.perf_counter()
     subprocess.run(
-        [PYTHON, str(ROOT / "training" / "train.py"), "--data", str(ROOT / "data" / "diabetes-dev.csv"),
+        [str(training_python()), str(ROOT / "training" / "train.py"), "--data", str(ROOT / "data" / "diabetes-dev.csv"),
          "--model-name", MODEL, "--algorithm", "gradient_boosting", "--experiment", "bench-endpoint"],
         cwd=work, env={**os.environ, "MLFLOW_TRACKING_URI": tracking_uri}, check=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -110,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             tracking_uri = f"http://127.0.0.1:{mlflow_port}"
             register_model(tracking_uri, work)
             processes.append(start_endpoint_router(work / "endpoints", work / "logs", router_port, key).wait_ready(30))
-            endpoints = LocalOnlineEndpoints(work / "endpoints", tracking_uri, f"http://127.0.0.1:{router_port}", key)
+            endpoints = LocalOnlineEndpoints(work / "endpoints", tracking_uri, f"http://127.0.0.1:{router_port}", key,
+                                             python=training_python())
             endpoints.ensure_endpoint(ENDPOINT)
             started = time.perf_counter()
             endpoints.create_or_update_deployment(ENDPOINT, DEPLOYMENT, MODEL, "1", timeout_seconds=180)

@@ -16,11 +16,13 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 # REPO_ROOT and free_port are imported from here by the dev tools, tests and benchmarks.
 from shared.adapters.local_ml.processes import REPO_ROOT, free_port, signal_group, start_time, tail
 
-PYTHON = sys.executable
+PYTHON = sys.executable  # the app's environment: the local host, the router
+TRAINING_PYTHON = "LOCAL_TRAINING_PYTHON"
 AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -166,12 +168,25 @@ def mlflow_server_env(webhook_encryption_key: str) -> dict[str, str]:
     }
 
 
-def start_mlflow(data_dir: Path, log_dir: Path, port: int = 5000, webhook_encryption_key: str | None = None) -> ManagedProcess:
+def training_python(values: Mapping[str, str] | None = None) -> Path:
+    """The training environment's interpreter, as the app resolves LOCAL_TRAINING_PYTHON (from
+    `values`, else this process's environment, else its declared default); SettingsError naming
+    the variable when there is none."""
+    from shared.bootstrap import training_python as resolve
+    from shared.settings.declaration import BY_NAME
+
+    values = os.environ if values is None else values
+    return resolve(values.get(TRAINING_PYTHON) or BY_NAME[TRAINING_PYTHON].default)
+
+
+def start_mlflow(data_dir: Path, log_dir: Path, port: int = 5000, webhook_encryption_key: str | None = None,
+                 python: Path | None = None) -> ManagedProcess:
+    """The MLflow tracking server and registry (full mlflow: the training environment's, as the app has
+    MLflow's client only)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     key = webhook_encryption_key or os.environ.get("MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY") or _fernet_key(data_dir)
-    mlflow = Path(PYTHON).parent / "mlflow"
     args = [
-        str(mlflow), "server",
+        str(python or training_python()), "-m", "mlflow", "server",
         "--backend-store-uri", f"sqlite:///{data_dir / 'mlflow.db'}",
         "--artifacts-destination", str(data_dir / "artifacts"),
         "--serve-artifacts",

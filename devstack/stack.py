@@ -24,6 +24,7 @@ from devstack.processes import (
     start_endpoint_router,
     start_mlflow,
     start_process,
+    training_python,
 )
 from shared.adapters.local_ml.processes import signal_group
 
@@ -88,7 +89,8 @@ class LocalStack:
             step("azurite")
             self._add(start_azurite(self.root / "azurite", self.log_dir, self.ports.blob, self.ports.queue)).wait_ready()
             step("mlflow")
-            self._add(start_mlflow(self.root / "mlflow", self.log_dir, self.ports.mlflow)).wait_ready(120)
+            self._add(start_mlflow(self.root / "mlflow", self.log_dir, self.ports.mlflow,
+                                   python=training_python(self.values))).wait_ready(120)
             step("endpoint router")
             self._add(start_endpoint_router(self.endpoints_dir, self.log_dir, self.ports.endpoint,
                                             self.values["LOCAL_ENDPOINT_KEY"])).wait_ready(30)
@@ -128,7 +130,7 @@ class LocalStack:
         from shared.adapters.local_ml.endpoints import LocalOnlineEndpoints
 
         endpoints = LocalOnlineEndpoints(self.endpoints_dir, self.tracking_uri, self.endpoint_url,
-                                         self.values["LOCAL_ENDPOINT_KEY"])
+                                         self.values["LOCAL_ENDPOINT_KEY"], python=training_python(self.values))
         restored = []
         for state_file in sorted(self.endpoints_dir.glob(f"*/{endpoint_state.STATE_FILE}")):
             endpoint = endpoints.get_endpoint(state_file.parent.name)
@@ -184,8 +186,9 @@ def stop_deployments(endpoints_dir: Path) -> list[str]:
 
     if not endpoints_dir.exists():
         return []
-    # Stopping needs neither the registry nor the router: their addresses are placeholders here.
-    return LocalOnlineEndpoints(endpoints_dir, "http://127.0.0.1:0", "http://127.0.0.1:0", "").stop_servers()
+    # Stopping needs neither the registry, the router nor the training environment: placeholders here.
+    return LocalOnlineEndpoints(endpoints_dir, "http://127.0.0.1:0", "http://127.0.0.1:0", "",
+                                python=Path(PYTHON)).stop_servers()
 
 
 def stop_recorded_stack(root: Path) -> int:

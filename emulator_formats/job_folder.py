@@ -16,7 +16,8 @@ spec.json: {"job_name", "experiment",
             "inputs": [{"container", "blob", "etag", "sha256", "file"}],   blobs to download to
                        training_data/<file>; "etag": "" reads the blob as it is (immutable copies),
                        "sha256" is checked against the downloaded bytes
-            "command": [<script>, <argument>, ...]}                run by the runner's Python
+            "python": <interpreter>,   the job's environment (Azure ML: the job's environment)
+            "command": [<script>, <argument>, ...]}                run by that interpreter
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Runs one local command job, as Azure ML runs a command job: download the data inputs, run the
-command, record status and outputs, and announce each status change like Azure ML's
-RunStatusChanged event.
+command in the job's environment (the spec's interpreter), record status and outputs, and announce
+each status change like Azure ML's RunStatusChanged event.
 
     python -m emulators.local_ml.job_runner <job_dir>
 
@@ -35,9 +35,12 @@ def main(job_dir: Path) -> int:
         return finish(job_dir, spec, job_folder.FAILED, error=f"could not materialise data inputs: {error}")
     result_file = job_folder.result_file(job_dir)
     result_file.parent.mkdir(exist_ok=True)
-    with open(log_path, "ab") as log:
-        exit_code = subprocess.call([sys.executable, *spec["command"]], cwd=job_dir, stdout=log,
-                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        with open(log_path, "ab") as log:
+            exit_code = subprocess.call([spec["python"], *spec["command"]], cwd=job_dir, stdout=log,
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    except OSError as error:
+        return finish(job_dir, spec, job_folder.FAILED, error=f"cannot start the job's Python {spec['python']}: {error}")
     if exit_code != 0:
         return finish(job_dir, spec, job_folder.FAILED, error=f"training script exited with code {exit_code}")
     result = json.loads(result_file.read_text())

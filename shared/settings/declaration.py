@@ -202,6 +202,10 @@ SETTINGS: tuple[Setting, ...] = (
         Setting("LOCAL_DEPLOYMENT_MIN_SECONDS", "deployment_min_seconds", number(0, 24 * 3600), "0",
                 "a local deployment reports Creating at least this long, as Azure ML's take minutes "
                 "(benchmarks of the queued steps use it)", sample=None, bicep=None),
+        Setting("LOCAL_TRAINING_PYTHON", "training_python", TEXT, ".venv-train/bin/python",
+                "the training environment's Python (training/environment/conda.yml, built by `make setup`), "
+                "absolute or relative to the app folder: it runs the local training jobs' train.py, the MLflow server and "
+                "the deployments' scoring servers, as Azure ML runs them in that environment", bicep=None),
     ),
     *_section(
         "azure",

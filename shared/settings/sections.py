@@ -111,6 +111,7 @@ class LocalSettings:
     endpoint_url: str
     endpoint_key: Secret
     deployment_min_seconds: float
+    training_python: str
 
 
 @dataclass(frozen=True)

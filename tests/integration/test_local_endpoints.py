@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.processes import free_port, start_endpoint_router
+from devstack.processes import free_port, start_endpoint_router, training_python
 from emulator_formats import endpoint_state
 from emulators.local_ml.routing_table import RoutingTable
 from shared.adapters.local_ml.endpoint_store import EndpointStore
@@ -98,7 +98,7 @@ def router(state_dir, tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def endpoints(state_dir, router, mlflow_server) -> LocalOnlineEndpoints:
-    adapter = LocalOnlineEndpoints(state_dir, mlflow_server, router, KEY)
+    adapter = LocalOnlineEndpoints(state_dir, mlflow_server, router, KEY, python=training_python())
     yield adapter
     for state_file in state_dir.glob(f"*/{endpoint_state.STATE_FILE}"):  # stop every scoring server still recorded
         for entry in json.loads(state_file.read_text())["deployments"].values():
@@ -324,7 +324,7 @@ def test_router_mirrors_a_share_of_unnamed_requests(router, state_dir, fake_serv
 def test_the_router_reads_the_routing_the_adapter_writes(tmp_path):
     """endpoint.json is declared once (emulator_formats.endpoint_state); this pins the adapter's
     store and traffic updates to the router's reading of them: same deployments, weights, mirror."""
-    adapter = LocalOnlineEndpoints(tmp_path, "http://unused", "http://unused", KEY)
+    adapter = LocalOnlineEndpoints(tmp_path, "http://unused", "http://unused", KEY, python=training_python())
     adapter.ensure_endpoint("round-trip")
     with EndpointStore(tmp_path).transaction("round-trip") as state:  # servers as a deployment records them
         for name, port in {"blue": 5101, "green": 5102, "shadow": None}.items():
@@ -435,7 +435,7 @@ def test_concurrent_traffic_updates_from_threads_and_processes_leave_a_consisten
     script = (
         "import json, random, sys\n"
         "from shared.adapters.local_ml.endpoints import LocalOnlineEndpoints\n"
-        f"e = LocalOnlineEndpoints({str(state_dir)!r}, 'http://unused', 'http://unused', 'k')\n"
+        f"e = LocalOnlineEndpoints({str(state_dir)!r}, 'http://unused', 'http://unused', 'k', python={sys.executable!r})\n"
         f"splits = {splits!r}\n"
         "for _ in range(25): e.set_traffic('storm', random.choice(splits))\n"
     )

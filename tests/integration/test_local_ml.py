@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 from pathlib import Path
 
 import pytest
 
 from devstack.client import upload_file, wait_for
+from devstack.processes import training_python
 from shared.adapters.local_ml.platform import LocalMLPlatform
 from shared.domain.batches import BatchRef
 from shared.domain.training import COMPLETED, FAILED, training_set_id
@@ -30,7 +32,8 @@ def sample(rows: int, only_label: str | None = None) -> bytes:
 
 @pytest.fixture
 def platform(azurite, mlflow_server, tmp_path):
-    return LocalMLPlatform(str(tmp_path / "jobs"), azurite, mlflow_server, events_url="", events_key="")
+    return LocalMLPlatform(str(tmp_path / "jobs"), azurite, mlflow_server, events_url="", events_key="",
+                           training_python=training_python())
 
 
 def submit(platform, azurite, data: bytes, model_name: str) -> str:
@@ -61,6 +64,8 @@ def test_job_trains_and_registers_a_version_with_its_training_set(platform, azur
     assert version.run_id == status.run_id
     assert set(version.metrics) >= {"accuracy", "auc", "precision", "recall", "f1"}
     assert len(list((platform.jobs_dir / job_name).glob("runner.pid"))) == 1
+    spec = json.loads((platform.jobs_dir / job_name / "spec.json").read_text())
+    assert spec["python"] == str(training_python()), "train.py runs in the training environment"
 
 
 def test_a_failing_job_reports_failed_with_the_log_tail_and_registers_nothing(platform, azurite):

@@ -2,7 +2,9 @@
 on a real MLflow server (the registry every model event is checked against)."""
 from __future__ import annotations
 
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -43,7 +45,8 @@ def registry(request) -> Registry:
         return client.create_model_version(name, f"runs:/{run.info.run_id}/model", run.info.run_id, tags=tags).version
 
     platform = LocalMLPlatform(jobs_dir=str(request.getfixturevalue("tmp_path")), storage_connection="",
-                               tracking_uri=tracking_uri, events_url="http://127.0.0.1:9/none", events_key="k")
+                               tracking_uri=tracking_uri, events_url="http://127.0.0.1:9/none", events_key="k",
+                               training_python=Path(sys.executable))  # submits no job
     return Registry(platform, register)
 
 

@@ -32,14 +32,15 @@ class LocalOnlineEndpoints:
 
     `state_dir`: where endpoint folders live (shared with the router); `tracking_uri`: the
     MLflow server the models are loaded from; `router_url`: the router's base URL;
-    `endpoint_key`: the key the router requires (sent as `Authorization: Bearer`, never logged).
+    `endpoint_key`: the key the router requires (sent as `Authorization: Bearer`, never logged);
+    `python`: the training environment's interpreter, which runs the scoring servers.
     """
 
     def __init__(self, state_dir: str | Path, tracking_uri: str, router_url: str, endpoint_key: str,
-                 deployment_min_seconds: float = 0):
+                 deployment_min_seconds: float = 0, *, python: Path):
         self.state_dir = Path(state_dir).resolve()
         self.tracking_uri = tracking_uri
-        self.servers = ScoringServers(tracking_uri)
+        self.servers = ScoringServers(tracking_uri, python)
         self._store = EndpointStore(self.state_dir)
         self._records = DeploymentRecords(self._store, self.servers)
         self._router = RouterClient(router_url, endpoint_key)

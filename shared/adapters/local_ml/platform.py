@@ -1,6 +1,7 @@
 """MLPlatform on the local machine: each command job is a job runner emulator process
 (`python -m emulators.local_ml.job_runner`) with its own folder (`emulator_formats.job_folder`:
-spec, status, logs, outputs); the MLflow server is the model registry."""
+spec, status, logs, outputs), whose command runs in the training environment's interpreter as an
+Azure ML job runs in its environment; the MLflow server is the model registry."""
 from __future__ import annotations
 
 import json
@@ -28,16 +29,21 @@ _STATUS = {job_folder.QUEUED: QUEUED, job_folder.RUNNING: RUNNING,
 
 
 class LocalMLPlatform:
-    """Training jobs as local runner processes, the registry and evaluation on the MLflow server."""
+    """Training jobs as local runner processes, the registry and evaluation on the MLflow server.
+
+    `training_python`: the training environment's interpreter (training/environment/conda.yml),
+    which runs each job's train.py; the runner itself is the platform's and runs in this one."""
 
     def __init__(self, jobs_dir: str, storage_connection: str, tracking_uri: str,
-                 events_url: str, events_key: str, training_dir: Path = REPO_ROOT / "training"):
+                 events_url: str, events_key: str, training_dir: Path = REPO_ROOT / "training", *,
+                 training_python: Path):
         self.jobs_dir = Path(jobs_dir) if Path(jobs_dir).is_absolute() else REPO_ROOT / jobs_dir
         self._storage_connection = storage_connection
         self.tracking_uri = tracking_uri
         self._events_url = events_url
         self._events_key = events_key
         self.training_dir = training_dir
+        self.training_python = Path(training_python)
         self.mlflow = MlflowRest(tracking_uri)
 
     def submit_training_job(self, request: TrainingJobRequest) -> str:
@@ -53,6 +59,7 @@ class LocalMLPlatform:
             "job_name": request.job_name,
             "experiment": request.experiment or LOCAL_EXPERIMENT,
             "inputs": [_job_input(batch) for batch in request.inputs],
+            "python": str(self.training_python),
             "command": self._training_command(job_dir, request),
         })
         job_folder.write_status(job_dir, {"status": job_folder.QUEUED})

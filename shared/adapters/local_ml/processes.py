@@ -16,6 +16,15 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 TAIL_BYTES = 64 * 1024
 
 
+def interpreter(value: str | Path) -> Path | None:
+    """The Python interpreter a local setting names: as given when absolute, else under the app
+    folder, never resolved (a venv's python is a symlink that finds its venv from its own path);
+    None when nothing runnable is there."""
+    path = Path(value).expanduser()
+    path = path if path.is_absolute() else REPO_ROOT / path
+    return path if path.is_file() and os.access(path, os.X_OK) else None
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

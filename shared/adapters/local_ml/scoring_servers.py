@@ -10,7 +10,6 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -25,14 +24,19 @@ STOP_TIMEOUT_SECONDS = 10.0
 PING_INTERVAL_SECONDS = 0.2
 SCORING_TIMEOUT_SECONDS = 60
 ENDPOINT_KEY_ENV = "LOCAL_ENDPOINT_KEY"  # the router's key: not handed down to scoring servers
-MLFLOW = Path(sys.executable).parent / "mlflow"
 
 
 class ScoringServers:
-    """Starts, waits for and stops scoring servers; reaps those this process started."""
+    """Starts, waits for and stops scoring servers; reaps those this process started.
 
-    def __init__(self, tracking_uri: str):
+    `python`: the training environment's interpreter. `--env-manager local` serves a model in
+    the environment the server runs in, and a model's pinned requirements are the training
+    environment's (as Azure ML builds a no-code deployment's environment from them), so the
+    servers run there, not in the app's environment."""
+
+    def __init__(self, tracking_uri: str, python: Path):
         self.tracking_uri = tracking_uri
+        self.python = Path(python)
         self._children: dict[int, subprocess.Popen] = {}
         self._children_lock = threading.Lock()
 
@@ -43,13 +47,13 @@ class ScoringServers:
         logs.mkdir(parents=True, exist_ok=True)
         log_path = logs / f"{deployment}-v{model_version}-{uuid.uuid4().hex[:6]}.log"
         port = free_port()
-        args = [str(MLFLOW), "models", "serve", "-m", f"models:/{model_name}/{model_version}",
+        args = [str(self.python), "-m", "mlflow", "models", "serve", "-m", f"models:/{model_name}/{model_version}",
                 "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port),
                 "--workers", "1", "--timeout", str(SCORING_TIMEOUT_SECONDS)]
         env = {**{k: v for k, v in os.environ.items() if k != ENDPOINT_KEY_ENV}, "MLFLOW_TRACKING_URI": self.tracking_uri,
                "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true", "PYTHONUNBUFFERED": "1",
-               # mlflow runs `uvicorn` by name: the one next to this interpreter
-               "PATH": os.pathsep.join([str(MLFLOW.parent), os.environ.get("PATH", os.defpath)])}
+               # mlflow runs `uvicorn` by name: the one next to the training environment's interpreter
+               "PATH": os.pathsep.join([str(self.python.parent), os.environ.get("PATH", os.defpath)])}
         try:
             with open(log_path, "ab") as output:
                 process = subprocess.Popen(args, env=env, stdout=output, stderr=subprocess.STDOUT,
