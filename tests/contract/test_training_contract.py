@@ -160,7 +160,15 @@ def test_server_error_on_submit_names_the_step(platform, arm):
 
 
 def test_workspace_tracking_uri_for_mlflow(platform, arm):
-    assert platform.tracking_uri().startswith("azureml://westeurope.api.azureml.ms/mlflow/v1.0/subscriptions/")
+    """ARM answers mlFlowTrackingUri with /mlflow/v1.0 (fixtures/workspace.json). With azureml-mlflow
+    installed, as it is in the deployed set, azure-ai-ml's Workspace._from_rest_object hands it to
+    azureml.mlflow.get_mlflow_tracking_uri_v2, which answers /mlflow/v2.0 for MLflow 2 and 3 and
+    registers the client's credential for that URI: what MLClient.workspaces.get() gives on Azure."""
+    from azureml.mlflow._internal.service_context_loader import _AzureMLServiceContextLoader
+
+    uri = platform.tracking_uri()
+    assert uri == ("azureml://westeurope.api.azureml.ms/mlflow/v2.0" + WS_PATH)
+    assert _AzureMLServiceContextLoader.has_service_context(uri), "MLflow calls to it use the app's credential"
     platform.tracking_uri()
     assert len(arm.calls("GET")) == 1  # cached
 
