@@ -50,35 +50,22 @@ def scoring_body(rows=ROWS) -> dict:
 
 @pytest.fixture(scope="module")
 def model(mlflow_server, tmp_path_factory) -> str:
-    """A model with two registered versions (logistic regression on 400 rows), trained in-process."""
-    import mlflow
-    import mlflow.tracking._tracking_service.utils as tracking_utils
-    import mlflow.tracking.fluent as fluent
-
-    from training import train
-
+    """A model with two registered versions (logistic regression on 400 rows), trained by train.py in
+    the training environment, as the scoring servers that load them run there too."""
     work = tmp_path_factory.mktemp("endpoint-model")
     data = work / "diabetes-400.csv"
     with open(ROOT / "data" / "diabetes-dev.csv", newline="") as source, open(data, "w", newline="") as target:
         rows = list(csv.reader(source))[:401]
         csv.writer(target).writerows(rows)
     name = f"endpoint-model-{uuid.uuid4().hex[:6]}"
-    previous_uri = tracking_utils._tracking_uri
-    patch = pytest.MonkeyPatch()
-    patch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
-    for variable in ("MLFLOW_RUN_ID", "AZUREML_RUN_ID", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME",
-                     "MLFLOW_REGISTRY_URI"):
-        patch.delenv(variable, raising=False)
-    patch.setattr(fluent, "_active_experiment_id", None)
-    patch.chdir(work)
-    mlflow.set_tracking_uri(mlflow_server)
-    try:
-        for reg_rate in ("0.01", "1.0"):
-            assert train.main(["--data", str(data), "--model-name", name, "--algorithm", "logistic_regression",
-                               "--reg-rate", reg_rate, "--experiment", "endpoint-tests"]) == 0
-    finally:
-        mlflow.set_tracking_uri(previous_uri)
-        patch.undo()
+    for reg_rate in ("0.01", "1.0"):
+        done = subprocess.run(
+            [str(training_python()), str(ROOT / "training" / "train.py"), "--data", str(data), "--model-name", name,
+             "--algorithm", "logistic_regression", "--reg-rate", reg_rate, "--experiment", "endpoint-tests"],
+            cwd=work, capture_output=True, text=True, timeout=300,
+            env={"PATH": os.environ.get("PATH", os.defpath), "HOME": str(work), "MLFLOW_TRACKING_URI": mlflow_server},
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
     return name
 
 
