@@ -73,16 +73,20 @@ def _histogram_critical(counts: tuple[float, ...], n: int, m: int, alpha: float)
 
     if len(counts) < 2 or n <= 0 or m <= 0 or sum(counts) <= 0:
         return math.inf, 1.0
-    p, reference, noise = _resamples(counts, n)
-    current = np.maximum(p + noise / math.sqrt(m), 0.0)
-    current /= current.sum(axis=1, keepdims=True)
-    pe, qe = np.maximum(reference, PSI_EPSILON), np.maximum(current, PSI_EPSILON)
-    psi_values = np.sum((qe - pe) * np.log(qe / pe), axis=1)
-    mid = (reference + current) / 2.0
+    # bins × resamples: sums over the short bin axis run as vector adds (numpy is slow along it)
+    p, reference, noise, floored, positive = _resamples(counts, n)
+    current = noise / math.sqrt(m)
+    current += p
+    np.maximum(current, 0.0, out=current)
+    current /= current.sum(axis=0)
+    qe = np.maximum(current, PSI_EPSILON)
+    psi_values = ((qe - floored) * np.log(qe / floored)).sum(axis=0)
+    mid = reference + current
+    mid *= 0.5
     with np.errstate(divide="ignore", invalid="ignore"):
-        terms = (np.where(reference > 0, reference * np.log2(reference / mid), 0.0)
-                 + np.where(current > 0, current * np.log2(current / mid), 0.0))
-    js_divergence = np.clip(terms.sum(axis=1) / 2.0, 0.0, 1.0)
+        terms = np.where(positive, reference * np.log2(reference / mid), 0.0)
+        terms += np.where(current > 0, current * np.log2(current / mid), 0.0)
+    js_divergence = np.clip(terms.sum(axis=0) / 2.0, 0.0, 1.0)
     psi_critical = _scaled_chi_square_quantile(psi_values, alpha)
     js_critical = math.sqrt(min(_scaled_chi_square_quantile(js_divergence, alpha), 1.0))
     return psi_critical, js_critical
@@ -90,20 +94,25 @@ def _histogram_critical(counts: tuple[float, ...], n: int, m: int, alpha: float)
 
 @lru_cache(maxsize=512)
 def _resamples(counts: tuple[float, ...], n: int):
-    """The baseline shares, RESAMPLES reference histograms of n rows, and unit multinomial noise (seeded)."""
+    """The baseline shares (a column), RESAMPLES reference histograms of n rows and unit multinomial
+    noise (bins × resamples, seeded), the references floored at PSI_EPSILON and where they are > 0."""
     import numpy as np
+
+    from shared.domain.drift.statistics import PSI_EPSILON
 
     p = np.asarray(counts) / sum(counts)
     rng = np.random.default_rng(SEED)
     reference = rng.multinomial(n, p, size=RESAMPLES) / n
     noise = (rng.multinomial(_NOISE_ROWS, p, size=RESAMPLES) / _NOISE_ROWS - p) * math.sqrt(_NOISE_ROWS)
-    return p, reference, noise
+    reference, noise = np.ascontiguousarray(reference.T), np.ascontiguousarray(noise.T)
+    return p[:, None], reference, noise, np.maximum(reference, PSI_EPSILON), reference > 0
 
 
 def _scaled_chi_square_quantile(values, alpha: float) -> float:
     """Upper `alpha` quantile of a*chi2(d), a and d matched to the values' mean and variance."""
-    mean = float(values.mean())
-    variance = float(values.var(ddof=1))
+    mean = float(values.sum()) / values.size
+    deviations = values - mean
+    variance = float(deviations @ deviations) / (values.size - 1)
     if mean <= 0 or variance <= 0:
         return float(values.max())
     scale = variance / (2.0 * mean)
