@@ -9,6 +9,7 @@ its critical value at the per-test rate `alpha` (significance.py) and its minimu
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from shared.domain.drift.baseline import CategoricalBaseline, NumericBaseline
@@ -24,21 +25,13 @@ def compare_numeric(feature: NumericBaseline, tally: NumericTally, policy: Drift
     import numpy as np
 
     valid = tally.valid
-    reference_fine = np.asarray(feature.fine_counts, dtype=np.float64)
+    reference_fine, bounds, reference_coarse, reference = _numeric_reference(feature)
     current_fine = tally.counts.astype(np.float64)
-    bounds = np.array((0, *feature.cuts), dtype=np.intp)
-    reference_coarse = np.add.reduceat(reference_fine, bounds)
     current_coarse = np.add.reduceat(current_fine, bounds)
     stats: dict[str, Any] = {
         "kind": "numeric",
         "psi": None, "ks": None, "js": None, "votes": 0, "drifted": False,
-        "reference": {
-            "edges": list(feature.edges),
-            "counts": [int(c) for c in reference_coarse],
-            "shares": (reference_coarse / reference_coarse.sum()).tolist(),
-            "rows": int(sum(feature.fine_counts)),
-            "min": feature.min, "max": feature.max, "mean": feature.mean,
-        },
+        "reference": dict(reference),
         "current": {
             "counts": [int(c) for c in current_coarse],
             "shares": (current_coarse / valid).tolist() if valid else [0.0] * len(current_coarse),
@@ -60,6 +53,27 @@ def compare_numeric(feature: NumericBaseline, tally: NumericTally, policy: Drift
         stats.update(psi=psi_value, ks=ks_value, js=js_value, votes=votes, drifted=votes >= policy.votes_needed,
                      thresholds=thresholds, ks_p_value=ks_p_value(ks_value, n, m), alpha=alpha)
     return stats
+
+
+@lru_cache(maxsize=256)
+def _numeric_reference(feature: NumericBaseline):
+    """The baseline side of a numeric feature's comparison, made once per feature: its fine counts,
+    the coarse bins' bounds and counts (numpy), and the reference part of the stats (read-only)."""
+    import numpy as np
+
+    fine = np.asarray(feature.fine_counts, dtype=np.float64)
+    bounds = np.array((0, *feature.cuts), dtype=np.intp)
+    coarse = np.add.reduceat(fine, bounds)
+    reference = {
+        "edges": list(feature.edges),
+        "counts": [int(c) for c in coarse],
+        "shares": (coarse / coarse.sum()).tolist(),
+        "rows": int(sum(feature.fine_counts)),
+        "min": feature.min, "max": feature.max, "mean": feature.mean,
+    }
+    for array in (fine, bounds, coarse):
+        array.flags.writeable = False
+    return fine, bounds, coarse, reference
 
 
 def compare_categorical(feature: CategoricalBaseline, tally: CategoricalTally, policy: DriftPolicy,
