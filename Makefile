@@ -55,7 +55,7 @@ test-fast: setup
 	$(PY) -m pytest tests/unit tests/blueprints tests/ports -m "not integration and not e2e and not package_index" -q -n 2 --dist worksteal
 	$(TRAIN_PY) -m pytest tests/training -m "not integration and not e2e" -q -n 2 --dist worksteal
 
-lint: setup
+lint: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
 
 bench: setup
