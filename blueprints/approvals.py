@@ -7,9 +7,11 @@ import azure.functions as func
 
 from blueprints import review_pages
 from blueprints.http import accepted, http_errors, json_response, page_response
-from blueprints.requests import PRINCIPAL_HEADER, form_body, json_body, page_params, reviewer, route_id, text_field
+from blueprints.requests import (
+    APP_SERVICE, auth_mode, decider, form_body, json_body, page_params, reviewer, route_id, signed_in, text_field,
+)
 from shared.bootstrap import get_services
-from shared.domain.errors import DomainError, InvalidInput
+from shared.domain.errors import DomainError, Forbidden, InvalidInput, Unauthorized
 
 log = logging.getLogger(__name__)
 bp = func.Blueprint()
@@ -34,7 +36,7 @@ def decide_approval(req: func.HttpRequest) -> func.HttpResponse:
     fields = json_body(req, required=False)
     services = get_services()
     approval = services.approvals.decide(
-        route_id(req, "id", "approval"), req.route_params["action"], reviewer(req, fields), text_field(fields, "comment"),
+        route_id(req, "id", "approval"), req.route_params["action"], decider(req, fields), text_field(fields, "comment"),
         via="api",
     )
     return accepted(approval.to_dict(), services.urls.approval(approval.id))
@@ -42,21 +44,27 @@ def decide_approval(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="review/{id}/{action}", methods=["GET", "POST"], auth_level=func.AuthLevel.ANONYMOUS)
 def review_link(req: func.HttpRequest) -> func.HttpResponse:
-    """A GET (what chat previewers and scanners do) only shows the confirmation; its button POSTs."""
+    """A GET (what chat previewers and scanners do) only shows the confirmation; its button POSTs.
+    Behind App Service authentication the link also needs a signed-in principal on APPROVERS, so
+    a forwarded link is useless to anyone else."""
     approval_id, action = req.route_params["id"], req.route_params["action"]
     try:
         if action not in ("approve", "reject"):
             raise InvalidInput("unknown action")
         approvals = get_services().approvals
         if req.method == "GET":
+            mode = auth_mode()
+            principal = signed_in(req, mode)
             token = req.params.get("token", "")
             approval = approvals.check_link(approval_id, action, token)
             if approval.status != "pending":
                 return review_pages.decided(approval)
-            return review_pages.confirmation(approval, action, token, req.headers.get(PRINCIPAL_HEADER))
+            if mode == APP_SERVICE:
+                _check_signed_in_approver(approvals, principal)
+            return review_pages.confirmation(approval, action, token, principal.display if principal else None)
         fields = form_body(req)
         token = fields.get("token") or req.params.get("token", "")
-        approval = approvals.decide(approval_id, action, reviewer(req, fields), text_field(fields, "comment"),
+        approval = approvals.decide(approval_id, action, decider(req, fields), text_field(fields, "comment"),
                                     via="link", link_token=token)
         return review_pages.decided(approval)
     except DomainError as error:
@@ -64,6 +72,14 @@ def review_link(req: func.HttpRequest) -> func.HttpResponse:
     except Exception:
         log.exception("review link failed")
         return review_pages.problem(500, "internal error")
+
+
+def _check_signed_in_approver(approvals, principal) -> None:
+    """The confirmation page's early answer (the POST checks again, and records a refusal)."""
+    if principal is None:
+        raise Unauthorized("sign in: this link works only for a signed-in approver")
+    if not approvals.config.approvers.allows(principal):
+        raise Forbidden(f"not an approver: {principal.display} is not listed in APPROVERS")
 
 
 @bp.route(route="review/{id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

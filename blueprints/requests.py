@@ -1,15 +1,19 @@
-"""Reading request bodies and the reviewer's identity (shared by the approval routes)."""
+"""Reading request bodies and who is asking (shared by the routes): the principal App Service
+authentication signed in (AUTH_MODE=app-service), or the name a reviewer gives (AUTH_MODE=none)."""
 from __future__ import annotations
 
 from urllib.parse import parse_qs
 
 import azure.functions as func
 
-from shared.domain.errors import InvalidInput
+from shared.domain.errors import InvalidInput, Unauthorized
 from shared.domain.json_bodies import DECISION_BODY, JsonLimits, check_size, parse_json_object
 from shared.domain.naming import validate_record_id
+from shared.domain.principals import (
+    PRINCIPAL_HEADER, PRINCIPAL_HEADER_PREFIX, PRINCIPAL_IDP_HEADER, Principal, named, parse_principal,
+)
 
-PRINCIPAL_HEADER = "X-MS-CLIENT-PRINCIPAL-NAME"  # set by App Service authentication, not by clients
+APP_SERVICE = "app-service"
 
 
 def json_body(req: func.HttpRequest, required: bool = True, limits: JsonLimits = DECISION_BODY) -> dict:
@@ -46,15 +50,58 @@ def form_body(req: func.HttpRequest) -> dict[str, str]:
     return {k: v[0] for k, v in fields.items()}
 
 
-def reviewer(req: func.HttpRequest, fields: dict) -> str:
-    """The authenticated principal when App Service authentication is on, else the named reviewer."""
-    principal = (req.headers.get(PRINCIPAL_HEADER) or "").strip()
-    named = fields.get("reviewer")
-    if principal:
+def auth_mode() -> str:
+    """AUTH_MODE: "app-service" when App Service authentication signs callers in, else "none"."""
+    from shared.bootstrap import get_services
+
+    return get_services().settings.delivery.auth_mode
+
+
+def signed_in(req: func.HttpRequest, mode: str) -> Principal | None:
+    """The principal App Service authentication signed in (None: nobody). Without it (AUTH_MODE=none)
+    nothing strips these headers on the way in, so any of them is refused (400), never believed."""
+    sent = sorted(k for k in req.headers.keys() if k.lower().startswith(PRINCIPAL_HEADER_PREFIX))
+    if mode != APP_SERVICE:
+        if sent:
+            raise InvalidInput("principal headers are only accepted behind App Service authentication "
+                               f"(AUTH_MODE=app-service); refused: {', '.join(sent)[:200]}")
+        return None
+    encoded = req.headers.get(PRINCIPAL_HEADER)
+    if not encoded:
+        return None
+    return parse_principal(encoded, req.headers.get(PRINCIPAL_IDP_HEADER) or "")
+
+
+def decider(req: func.HttpRequest, fields: dict, mode: str | None = None) -> Principal:
+    """Who decides: behind App Service authentication the signed-in principal (a body field
+    'reviewer' is ignored; nobody signed in: 401), else the reviewer the body names."""
+    mode = mode or auth_mode()
+    principal = signed_in(req, mode)
+    if mode == APP_SERVICE:
+        if principal is None:
+            raise Unauthorized("sign in: with App Service authentication (AUTH_MODE=app-service) the signed-in "
+                               "principal decides, and nobody is signed in")
         return principal
-    if not isinstance(named, str) or not named.strip():
+    name = fields.get("reviewer")
+    if not isinstance(name, str) or not name.strip():
         raise InvalidInput("reviewer is required (body field 'reviewer', or sign in with App Service authentication)")
-    return named.strip()
+    return named(name)
+
+
+def reviewer(req: func.HttpRequest, fields: dict) -> str:
+    """The name of who acts (decider's rules): the signed-in principal, or the named reviewer."""
+    return decider(req, fields).display
+
+
+def requester(req: func.HttpRequest, fields: dict) -> list[str]:
+    """Who asks for training: the signed-in principal's names and ids, else the body field
+    'requested_by' when given (AUTH_MODE=none); [] when nobody is named."""
+    mode = auth_mode()
+    principal = signed_in(req, mode)
+    if mode == APP_SERVICE:
+        return list(principal.identities) if principal else []
+    name = text_field(fields, "requested_by", 200).strip()
+    return [name] if name else []
 
 
 def text_field(fields: dict, name: str, limit: int = 2000) -> str:

@@ -6,7 +6,7 @@ import logging
 import azure.functions as func
 
 from blueprints.http import http_errors, json_response, page_response
-from blueprints.requests import json_body, page_params, route_id, text_field
+from blueprints.requests import json_body, page_params, requester, route_id, text_field
 from shared.bootstrap import get_services
 from shared.domain.errors import NotFound
 from shared.domain.training import CANCELED, COMPLETED, FAILED, RUNNING
@@ -61,9 +61,10 @@ def get_job(req: func.HttpRequest) -> func.HttpResponse:
 @http_errors
 def request_training(req: func.HttpRequest) -> func.HttpResponse:
     """Retrain now on all accepted data (after the quiet period), e.g. after a change of training code."""
-    reason = text_field(json_body(req, required=False), "reason", 500) or "requested over HTTP"
+    fields = json_body(req, required=False)
+    reason = text_field(fields, "reason", 500) or "requested over HTTP"
     training = get_services().training
-    training.request_training(None, reason)
+    training.request_training(None, reason, requested_by=requester(req, fields))
     return json_response({"requested": True, "pending": training.pending_request()}, 202)
 
 

@@ -136,8 +136,11 @@ param teamsWebhookUrl string = ''
 @secure()
 param notifyWebhookUrl string = ''
 
-@description('Optional Entra ID application (client) ID: turns on App Service authentication (sign-in optional), which fills X-MS-CLIENT-PRINCIPAL-NAME for signed-in reviewers.')
+@description('Optional Entra ID application (client) ID: turns on App Service authentication (sign-in required but for the machine routes) and AUTH_MODE=app-service: deciders are the signed-in principals (X-MS-CLIENT-PRINCIPAL); approvers must then name them.')
 param authClientId string = ''
+
+@description('With authClientId: who may approve or reject (APPROVERS): comma-separated principal names (UPNs), Entra object ids or group ids.')
+param approvers string = ''
 
 @description('Optional principal (user or group object ID) allowed to upload data files (Storage Blob Data Contributor on the storage account).')
 param dataUploaderPrincipalId string = ''
@@ -379,6 +382,8 @@ var appSettings = {
   APPROVAL_TTL_HOURS: string(approvalTtlHours)
   APPROVAL_REMINDER_HOURS: '12'
   APPROVAL_SIGNING_KEY: kvRef.signingKey
+  AUTH_MODE: empty(authClientId) ? 'none' : 'app-service'
+  APPROVERS: approvers
   APPROVAL_SWEEPER_SCHEDULE: approvalSweeperSchedule
   PROMOTION_MIRROR_PERCENT: string(promotionMirrorPercent)
   STEP_QUEUE_NAME: stepQueueName
@@ -409,17 +414,27 @@ resource functionAppSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   dependsOn: [ signingKeySecret, teamsSecret, notifySecret, vaultSecretsUser, stepQueue ]
 }
 
-// Optional App Service authentication: sign-in is offered, not required (function keys, the
-// Event Grid webhooks and the signed review links keep working); a signed-in reviewer's name
-// reaches the app as X-MS-CLIENT-PRINCIPAL-NAME.
+// Optional App Service authentication (with authClientId; AUTH_MODE=app-service above): every
+// request must be signed in (Entra ID; a browser is sent to the login page, an API caller with a
+// bearer token of the app's audience passes), and the app believes X-MS-CLIENT-PRINCIPAL, which
+// only App Service authentication can set. Machine callers keep their own credentials and are
+// excluded: the host's webhooks (Event Grid, blob trigger; system keys), the MLflow webhook (HMAC)
+// and the training set the retrain workflow reads (function key).
 resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(authClientId)) {
   parent: functionApp
   name: 'authsettingsV2'
   properties: {
     platform: { enabled: true }
     globalValidation: {
-      requireAuthentication: false
-      unauthenticatedClientAction: 'AllowAnonymous'
+      requireAuthentication: true
+      unauthenticatedClientAction: 'RedirectToLoginPage'
+      redirectToProvider: 'azureactivedirectory'
+      excludedPaths: [
+        '/runtime/webhooks/eventgrid'
+        '/runtime/webhooks/blobs'
+        '/api/mlflow/webhook'
+        '/api/training-sets/current'
+      ]
     }
     identityProviders: {
       azureActiveDirectory: {

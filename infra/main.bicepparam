@@ -31,6 +31,7 @@ param teamsWebhookUrl = readEnvironmentVariable('TEAMS_WEBHOOK_URL', '')
 param notifyWebhookUrl = readEnvironmentVariable('NOTIFY_WEBHOOK_URL', '')
 
 param authClientId = ''
+param approvers = ''
 param dataUploaderPrincipalId = ''
 param extraAppSettings = {}
 param tags = {

@@ -194,6 +194,7 @@ def delivery_config(settings: Settings) -> DeliveryConfig:
         deployment_timeout_seconds=settings.delivery.deployment_timeout_seconds,
         bake_minutes=settings.delivery.promotion_bake_minutes,
         auto_rollback=settings.delivery.production_auto_rollback == "true",
+        auth_mode=settings.delivery.auth_mode, approvers_text=settings.delivery.approvers,
     )
 
 

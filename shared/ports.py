@@ -1,7 +1,6 @@
 """The ports: what the core needs from storage, the ML platform and the outside world.
 
-Adapters in `shared.adapters` implement them; `shared.bootstrap` picks the adapters
-from settings; unit tests use the in-memory fakes in `tests/fakes.py`.
+Adapters in `shared.adapters` implement them, `shared.bootstrap` picks them from settings, unit tests fake them.
 """
 from __future__ import annotations
 
@@ -62,6 +61,7 @@ class FileInfo:
     name: str
     etag: str
     size: int
+    metadata: dict = field(default_factory=dict)  # the blob's user metadata (e.g. uploaded_by)
 
 
 class FileNotFound(Exception):
@@ -72,7 +72,7 @@ class FileStore(Protocol):
     """Data files in blob containers."""
 
     def info(self, container: str, name: str) -> FileInfo:
-        """Current ETag and size; raise FileNotFound."""
+        """Current ETag, size and user metadata; raise FileNotFound."""
 
     def read_chunks(self, container: str, name: str, etag: str, chunk_size: int = 4 * 1024 * 1024) -> Iterator[bytes]:
         """Stream the file version with this ETag; raise FileNotFound if it changed or vanished."""

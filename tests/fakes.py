@@ -74,17 +74,19 @@ class FakeDocumentStore:
 class FakeFileStore:
     def __init__(self):
         self.files: dict[tuple[str, str], tuple[bytes, str]] = {}
+        self.metadata: dict[tuple[str, str], dict] = {}
 
-    def upload(self, container, name, data: bytes) -> str:
+    def upload(self, container, name, data: bytes, metadata: dict | None = None) -> str:
         etag = _etag()
         self.files[(container, name)] = (data, etag)
+        self.metadata[(container, name)] = dict(metadata or {})
         return etag
 
     def info(self, container, name):
         if (container, name) not in self.files:
             raise FileNotFound(name)
         data, etag = self.files[(container, name)]
-        return FileInfo(container, name, etag, len(data))
+        return FileInfo(container, name, etag, len(data), dict(self.metadata.get((container, name), {})))
 
     def read_chunks(self, container, name, etag, chunk_size=4 * 1024 * 1024):
         data, current = self.files.get((container, name), (b"", None))
@@ -125,6 +127,10 @@ class FakeMLPlatform:
         return request.job_name
 
     def get_job(self, job_name):
+        from shared.domain.errors import NotFound
+
+        if job_name not in self.statuses:  # as both adapters answer a job they do not know
+            raise NotFound(f"job {job_name!r} does not exist")
         return self.statuses[job_name]
 
     def complete(self, job_name, version="1"):

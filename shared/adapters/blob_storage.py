@@ -160,7 +160,7 @@ class BlobFileStore:
             props = self.containers.get(container).get_blob_client(name).get_blob_properties()
         except ResourceNotFoundError:
             raise FileNotFound(f"{container}/{name}") from None
-        return FileInfo(container, name, props.etag, props.size)
+        return FileInfo(container, name, props.etag, props.size, dict(props.metadata or {}))
 
     def read_chunks(self, container: str, name: str, etag: str, chunk_size: int = 4 * 1024 * 1024) -> Iterator[bytes]:
         blob = self.containers.get(container).get_blob_client(name)

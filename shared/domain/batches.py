@@ -70,6 +70,7 @@ class DataBatch:
     superseded_by: str | None = None  # the id of the version of the same name that replaced it
     superseded_at: str | None = None
     withdrawn_at: str | None = None  # DELETE /api/data/{name}: out of every later training set
+    uploaded_by: str = ""  # the blob's `uploaded_by` metadata, when the uploader set it: a requester of its training
 
     def __post_init__(self) -> None:
         self.id = self.id or batch_id(self.name, self.etag)

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from shared.domain.clock import iso
 from shared.domain.errors import Conflict, Forbidden
+from shared.domain.principals import Principal, is_requester
 from shared.domain.records import from_record, set_fields
 from shared.domain.steps import DONE, GATE, PROMOTE, REJECT, ROLLBACK_DEPLOY, StepState
 
@@ -62,6 +63,7 @@ class Candidate:
     failed_step: str = ""
     history: list[dict] = field(default_factory=list)
     steps: dict = field(default_factory=dict)  # StepState: the step due, its run, its message
+    requested_by: list[str] = field(default_factory=list)  # who asked for its training: they may not approve it
 
     @property
     def in_progress(self) -> bool:
@@ -116,6 +118,7 @@ class Approval:
     reminded_at: str | None = None
     used_links: list[str] = field(default_factory=list)
     steps: dict = field(default_factory=dict)  # StepState of the claimed decision's steps
+    requested_by: list[str] = field(default_factory=list)  # the candidate's requesters (four-eyes rule)
 
     @property
     def is_open(self) -> bool:
@@ -127,6 +130,11 @@ class Approval:
     def check_link_unused(self, fingerprint: str | None) -> None:
         if fingerprint is not None and fingerprint in self.used_links:
             raise Forbidden("this link has already been used")
+
+    def check_decider(self, action: str, decider: Principal) -> None:
+        """Four eyes: whoever asked for the candidate's training may not approve it (rejecting stays open)."""
+        if action == "approve" and is_requester(decider, self.requested_by):
+            raise Forbidden("the requester of a candidate may not approve it")
 
     def claim(self, action: str, reviewer: str, comment: str, via: str, now: datetime,
               link_fingerprint: str | None = None) -> None:

@@ -19,6 +19,10 @@ TRAINING_FLAGS = {
     "seed": "--seed",
 }
 
+# A job tag: who asked for the job (comma-separated names or ids), e.g. the workflow's GitHub actor
+# for a job submitted outside the service (infra/scripts/retrain_current.py).
+REQUESTED_BY_TAG = "requested_by"
+
 QUEUED, RUNNING, COMPLETED, FAILED, CANCELED = "queued", "running", "completed", "failed", "canceled"
 TERMINAL = frozenset({COMPLETED, FAILED, CANCELED})
 STATUSES = frozenset({QUEUED, RUNNING, COMPLETED, FAILED, CANCELED})
@@ -47,6 +51,7 @@ class TrainingJob:
     metrics: dict = field(default_factory=dict)
     log_tail: str = ""
     error: str = ""
+    requested_by: list[str] = field(default_factory=list)  # who asked for it (request, uploader): may not approve
 
     @property
     def finished(self) -> bool:
@@ -97,3 +102,9 @@ class JobStatus:
     model_version: str | None = None
     run_id: str | None = None
     metrics: dict = field(default_factory=dict)
+    tags: dict = field(default_factory=dict)  # the job's tags (REQUESTED_BY_TAG among them)
+
+
+def requesters(text: str) -> list[str]:
+    """The names in a comma-separated requester list (a job tag), in order, each once."""
+    return list(dict.fromkeys(p.strip()[:200] for p in (text or "").split(",") if p.strip()))[:20]

@@ -86,6 +86,7 @@ class DataIngestion:
             summary=report.summary(),
             problems=report_dict["problems"],
             problem_count=report.problem_count,
+            uploaded_by=uploader(info.metadata),
         )
         if report.accepted:
             self._keep_copy(batch)
@@ -142,7 +143,8 @@ class DataIngestion:
             batch = self.batches.change(batch.id, lambda b: b.withdraw(now)) or batch
         if joined.joined:
             if self.config.train_on_new_data:
-                self.training.request_training(batch.ref, reason=f"new data {batch.name}")
+                self.training.request_training(batch.ref, reason=f"new data {batch.name}",
+                                               requested_by=[batch.uploaded_by] if batch.uploaded_by else [])
             # Scored while the quiet period runs: the job that trains on this file starts after it.
             self._track_performance(batch)
 
@@ -197,3 +199,12 @@ class DataIngestion:
                 },
             )
         )
+
+
+UPLOADED_BY_METADATA = "uploaded_by"
+
+
+def uploader(metadata: dict) -> str:
+    """Who uploaded the file, when the blob's metadata says so (metadata keys arrive in any case)."""
+    value = next((v for k, v in (metadata or {}).items() if str(k).lower() == UPLOADED_BY_METADATA), "")
+    return str(value).strip()[:200]

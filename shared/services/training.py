@@ -55,9 +55,11 @@ class TrainingService:
         of the same name seen earlier (`seen_at`: when its validation began; default now) leaves it."""
         return self.repos.accepted.add(batch, seen_at or iso(self.clock()))
 
-    def request_training(self, batch: BatchRef | None, reason: str) -> None:
+    def request_training(self, batch: BatchRef | None, reason: str, requested_by: list[str] | tuple = ()) -> None:
         """Ask for a job on all accepted data once the quiet period has passed (restarted by each
-        request); idempotent per batch. `batch` None: a request without new data (drift, schedule)."""
+        request); idempotent per batch. `batch` None: a request without new data (drift, schedule).
+        `requested_by`: who asked (a person's names or ids, an uploader): the job and its candidate
+        record them, and they may not approve that candidate."""
         now = self.clock()
         if batch is not None and not self.add_accepted(batch).joined:
             return  # superseded by a newer version of its file, or withdrawn
@@ -70,6 +72,8 @@ class TrainingService:
                 doc["batches"].append(batch.to_dict())
             if reason not in doc["reasons"]:
                 doc["reasons"].append(reason)
+            asked = doc.setdefault("requested_by", [])
+            asked.extend(r for r in requested_by if r and r not in asked)
             doc["due_at"] = iso(now + timedelta(seconds=self.config.quiet_period_seconds))
             return doc
 
@@ -84,7 +88,8 @@ class TrainingService:
         if not request or parse_iso(request["due_at"]) > self.clock():
             return None
         inputs = self.accepted_data()
-        job = self._create_job_record(request["job_name"], inputs, "; ".join(request["reasons"]))
+        job = self._create_job_record(request["job_name"], inputs, "; ".join(request["reasons"]),
+                                      request.get("requested_by", []))
         # The job record is the truth: after a crash it may hold an earlier training set.
         trained_on = [BatchRef.from_dict(b) for b in job.batches]
         self._submit(job, trained_on)
@@ -134,7 +139,8 @@ class TrainingService:
             log.warning("could not refresh job %s", job.name, exc_info=True)
             return job
 
-    def _create_job_record(self, job_name: str, inputs: list[BatchRef], reason: str) -> TrainingJob:
+    def _create_job_record(self, job_name: str, inputs: list[BatchRef], reason: str,
+                           requested_by: list[str]) -> TrainingJob:
         return self.jobs.add(TrainingJob(
             name=job_name,
             model_name=self.config.model_name,
@@ -143,6 +149,7 @@ class TrainingService:
             training_set_id=training_set_id(inputs),
             submitted_at=iso(self.clock()),
             reason=reason,
+            requested_by=list(requested_by),
         ))
 
     def _submit(self, job: TrainingJob, inputs: list[BatchRef]) -> None:
@@ -173,7 +180,8 @@ class TrainingService:
                 return {**doc, "open": False, "closed_at": iso(now)}
             # Data accepted while we were submitting: it starts the next request.
             fresh = _new_request(now)
-            fresh.update(batches=remaining, due_at=doc["due_at"], reasons=["data accepted during submission"])
+            fresh.update(batches=remaining, due_at=doc["due_at"], reasons=["data accepted during submission"],
+                         requested_by=list(doc.get("requested_by", [])))
             return fresh
 
         self.repos.training_requests.change(close)
@@ -198,5 +206,6 @@ def _new_request(now) -> dict:
         "open": True,
         "batches": [],
         "reasons": [],
+        "requested_by": [],
         "due_at": iso(now),
     }

@@ -17,6 +17,8 @@ RETRAIN_TRIGGERS = ("new_data", "drift", "performance", "estimated", "schedule")
 STORAGE_ACCOUNT_NAME = "AzureWebJobsStorage__accountName"
 DAY_SECONDS = 86_400
 NINETY_DAYS_HOURS = 24 * 90
+AUTH_MODE_DOC = "`app-service`: behind App Service authentication the signed-in principal (`X-MS-CLIENT-PRINCIPAL`) decides, also on a signed link; `none`: reviewers name themselves, principal headers are refused (400)"  # noqa: E501
+APPROVERS_DOC = "who may approve or reject (else 403, recorded): comma-separated principal names, Entra object or group ids; empty: anyone with `AUTH_MODE=none`, required with `AUTH_MODE=app-service`"  # noqa: E501
 
 
 def _section(name: str, *settings: Setting) -> tuple[Setting, ...]:
@@ -103,6 +105,8 @@ SETTINGS: tuple[Setting, ...] = (
         Setting("APPROVAL_SIGNING_KEY", "approval_signing_key", key(min_length=16), "",
                 "the HMAC key of the signed approve/reject links (a Key Vault reference in Azure)",
                 required=ALWAYS, secret=True, sample=GENERATED, bicep=DEPLOYMENT),
+        Setting("AUTH_MODE", "auth_mode", choice(("none", "app-service")), "none", AUTH_MODE_DOC, bicep=DEPLOYMENT),
+        Setting("APPROVERS", "approvers", TEXT, "", APPROVERS_DOC, required="AUTH_MODE=app-service"),
         Setting("PROMOTION_MIRROR_PERCENT", "promotion_mirror_percent", integer(0, 50), "0",
                 "while a candidate awaits approval, mirror this percentage of live traffic to its staging deployment"),
         Setting("STEP_QUEUE_NAME", "step_queue_name", TEXT, "candidate-steps",

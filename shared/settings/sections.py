@@ -51,6 +51,8 @@ class DeliverySettings:
     approval_ttl_hours: float
     approval_reminder_hours: float
     approval_signing_key: Secret
+    auth_mode: str
+    approvers: str
     promotion_mirror_percent: int
     step_queue_name: str
     step_poll_seconds: float

@@ -104,7 +104,8 @@ class AzureMLPlatform:
             if found is not None:
                 model_version, metrics = found.version, found.metrics
         return JobStatus(job_name, status, log_tail=log_tail, error=error,
-                         model_version=model_version, run_id=run_id, metrics=metrics)
+                         model_version=model_version, run_id=run_id, metrics=metrics,
+                         tags={str(k): str(v) for k, v in (getattr(job, "tags", None) or {}).items()})
 
     def _model_version_of_job(self, model_name: str, job_name: str) -> ModelVersionInfo | None:
         step = f"find the {model_name} version registered by job {job_name!r}"

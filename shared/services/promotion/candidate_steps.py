@@ -27,6 +27,7 @@ from shared.ports import DocumentExists
 from shared.services.promotion import notifications
 from shared.services.promotion.context import PromotionContext
 from shared.services.promotion.gate import QualityGate
+from shared.services.promotion.requesters import requesters_of
 from shared.services.promotion.staging import close_approval, remove_staging_quietly
 from shared.services.promotion.steps import Next, Poll
 
@@ -153,10 +154,11 @@ class CandidateTrack:
             if approval.status != "pending":
                 return Next(DONE)  # already decided (or closed): nothing here may undo that
         self.ctx.repos.production.change(lambda p: p.stage(version, candidate.deployment, approval.id))
-        self._move(version, AWAITING_APPROVAL, f"approval {approval.id}", approval_id=approval.id)
+        self._move(version, AWAITING_APPROVAL, f"approval {approval.id}", approval_id=approval.id,
+                   requested_by=approval.requested_by)
         if created:
             self.ctx.record("approval_requested", "system", version, approval_id=approval.id,
-                            champion_version=production.champion_version,
+                            champion_version=production.champion_version, requested_by=approval.requested_by,
                             evidence={"gate": candidate.gate, "smoke": candidate.smoke})
         self.ctx.notifier.notify(notifications.approval_notification(self.ctx, approval))
         log.info("candidate v%s awaits approval %s", version, approval.id)
@@ -227,4 +229,5 @@ class CandidateTrack:
                 "job": info.tags.get(JOB_NAME_TAG, ""),
             },
             created_at=iso(now), expires_at=iso(now + timedelta(hours=self.config.approval_ttl_hours)),
+            requested_by=requesters_of(self.ctx, info),
         )

@@ -9,6 +9,7 @@ from typing import Callable
 from shared.domain.clock import iso
 from shared.domain.errors import DomainError
 from shared.domain.gate import GatePolicy
+from shared.domain.principals import ApproverPolicy
 from shared.domain.smoke import check_response, payload
 from shared.ports import AuditLog, CapturedInputs, FileStore, MLPlatform, Notifier, OnlineEndpoints
 from shared.services.repositories import Repositories
@@ -31,6 +32,13 @@ class DeliveryConfig:
     deployment_timeout_seconds: float = 1800
     bake_minutes: float = 60
     auto_rollback: bool = True
+    auth_mode: str = "none"  # "app-service": deciders are principals signed in by App Service authentication
+    approvers_text: str = ""  # APPROVERS
+
+    @property
+    def approvers(self) -> ApproverPolicy:
+        """Who may decide; an empty list admits anyone only without App Service authentication."""
+        return ApproverPolicy.from_text(self.approvers_text, anyone_when_empty=self.auth_mode != "app-service")
 
 
 @dataclass(frozen=True)

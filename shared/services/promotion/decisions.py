@@ -4,8 +4,9 @@ from __future__ import annotations
 import logging
 
 from shared.domain.candidates import ACTION_STATUS, EXPIRED, PENDING, Approval, ApprovalExpired
-from shared.domain.errors import InvalidInput
+from shared.domain.errors import Forbidden, InvalidInput
 from shared.domain.links import token_fingerprint, verify_decision
+from shared.domain.principals import Principal, named
 from shared.ports import Notification
 from shared.services.promotion import notifications
 from shared.services.promotion.context import PromotionContext
@@ -52,19 +53,39 @@ class ApprovalService:
 
     # --- deciding --------------------------------------------------------------------
 
-    def decide(self, approval_id: str, action: str, reviewer: str, comment: str = "", via: str = "api",
+    def decide(self, approval_id: str, action: str, reviewer: str | Principal, comment: str = "", via: str = "api",
                link_token: str | None = None) -> Approval:
         """Claim the decision (one of many racing calls wins; the rest get Conflict) and send its first
-        step; the approval as it stands when the step was sent (deciding, or decided when steps run inline)."""
+        step; the approval as it stands when the step was sent (deciding, or decided when steps run inline).
+        `reviewer`: the signed-in principal, or (AUTH_MODE=none) the name a reviewer gave. A decider
+        APPROVERS does not list, or the candidate's requester approving, is refused (Forbidden),
+        recorded in the audit log, and changes nothing."""
         if action not in ACTION_STATUS:
             raise InvalidInput(f"action must be approve or reject; got {action!r}")
-        if not reviewer or len(reviewer) > 200:
+        decider = reviewer if isinstance(reviewer, Principal) else named(reviewer or "")
+        if not decider.display or len(decider.display) > 200:
             raise InvalidInput("reviewer is required (at most 200 characters)")
         if link_token is not None:
             self.check_link(approval_id, action, link_token)
-        self._claim(approval_id, action, reviewer, comment, via, link_token)
+        self.check_decider(approval_id, action, decider, via)
+        self._claim(approval_id, action, decider.display, comment, via, link_token)
         self.runner.send("approval", approval_id)
         return self.get(approval_id)
+
+    def check_decider(self, approval_id: str, action: str, decider: Principal, via: str) -> Approval:
+        """The approval, if `decider` may take `action` on it; else Forbidden, recorded (who, what, why)."""
+        approval = self.get(approval_id)
+        try:
+            if not self.config.approvers.allows(decider):
+                raise Forbidden(f"not an approver: {decider.display} is not listed in APPROVERS")
+            approval.check_decider(action, decider)
+        except Forbidden as refused:
+            self.ctx.record("decision_refused", decider.display, approval.candidate_version, approval_id=approval.id,
+                            decision=action, via=via, reason=refused.message, principal=decider.to_dict(),
+                            requested_by=approval.requested_by)
+            log.warning("decision %s on %s by %s refused: %s", action, approval.id, decider.display, refused.message)
+            raise
+        return approval
 
     def _claim(self, approval_id, action, reviewer, comment, via, link_token) -> Approval:
         now = self.ctx.clock()
