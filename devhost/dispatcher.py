@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import azure.functions as func
 
-from . import auth, blob_events, eventgrid
+from . import auth, blob_events, easy_auth, eventgrid
 from .functions import BLOB, EVENT_GRID, QUEUE, TIMER, FunctionInfo
 from .http_server import Request, Response
 from .registry import HOST_API_REASON, FunctionRegistry, http_methods
@@ -65,7 +65,7 @@ class Dispatcher:
         if not auth.is_authorized(auth.normalize_level(fn.trigger.auth_level), request.key):
             return Response.json(401)
         http_request = func.HttpRequest(
-            method=request.method, url=request.url, headers=request.headers,
+            method=request.method, url=request.url, headers=easy_auth.apply(request.headers),
             params=request.query, route_params=route_params, body=request.body,
         )
         result = self.registry.run(fn, http_request, HOST_API_REASON)

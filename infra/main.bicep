@@ -78,6 +78,14 @@ param quarantineContainer string = 'quarantine'
 @description('Container of the service\'s state documents.')
 param stateContainer string = 'retrain-state'
 
+@description('Container of the decision audit log (one append blob), under a time-based retention policy: nothing else belongs there.')
+param auditContainer string = 'audit'
+
+@description('Days each audit entry stays immutable after it is written (6 months: the EU AI Act\'s floor for high-risk systems\' logs, Art. 19(1) and 26(6)).')
+@minValue(1)
+@maxValue(146000)
+param auditRetentionDays int = 183
+
 @description('gradient_boosting | logistic_regression | random_forest')
 @allowed([ 'gradient_boosting', 'logistic_regression', 'random_forest' ])
 param trainingAlgorithm string = 'gradient_boosting'
@@ -198,6 +206,26 @@ resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2
   properties: { publicAccess: 'None' }
 }]
 
+// The audit log's own container: a container-level time-based retention (WORM) policy, so no blob
+// in it can be overwritten or deleted for auditRetentionDays after it was written; protected append
+// writes let the app keep appending blocks to the log's append blob. The policy starts unlocked
+// (it can still be shortened or removed); lock it once validated (infra/README.md).
+// learn.microsoft.com/azure/storage/blobs/immutable-time-based-retention-policy-overview
+resource auditContainerResource 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: auditContainer
+  properties: { publicAccess: 'None' }
+}
+
+resource auditRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = {
+  parent: auditContainerResource
+  name: 'default'
+  properties: {
+    immutabilityPeriodSinceCreationInDays: auditRetentionDays
+    allowProtectedAppendWrites: true
+  }
+}
+
 // Dead letters of every Event Grid subscription (Event Grid writes <SUBSCRIPTION>/<y>/<m>/<d>/<h>/<id>.json).
 resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
   parent: blobService
@@ -289,7 +317,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       }
     }
   }
-  dependsOn: [ containers ]
+  dependsOn: [ containers, auditRetention ]
 }
 
 // ---------------------------------------------------------------- Key Vault (secrets of the app)
@@ -364,6 +392,8 @@ var appSettings = {
   DATA_CONTAINER: dataContainer
   QUARANTINE_CONTAINER: quarantineContainer
   STATE_CONTAINER: stateContainer
+  AUDIT_CONTAINER: auditContainer
+  AUDIT_RETENTION_DAYS: string(auditRetentionDays)
   TRAINING_ALGORITHM: trainingAlgorithm
   TRAINING_QUIET_PERIOD_SECONDS: string(trainingQuietPeriodSeconds)
   TRAINING_SCHEDULER_SCHEDULE: trainingSchedulerSchedule

@@ -20,6 +20,7 @@ from shared.domain.clock import utc_now
 from shared.ports import (
     AuditLog, CapturedInputs, DocumentStore, FileStore, MLPlatform, Notifier, OnlineEndpoints, StepQueue, WindowReader,
 )
+from shared.services.audit import AuditTrail
 from shared.services.ingestion import DataIngestion, IngestionConfig
 from shared.services.model_events import ModelEvents
 from shared.services.monitoring import (
@@ -51,6 +52,7 @@ class Services:
     drift: DriftMonitoring
     performance: PerformanceTracking
     retraining: RetrainingPolicy
+    audit: AuditTrail
 
 
 def _local_path(path: str) -> str:
@@ -153,7 +155,7 @@ def _storage(settings: Settings) -> tuple[DocumentStore, FileStore, AuditLog]:
 
     service = blob_service(settings.storage.connection.value)
     return (BlobDocumentStore(service, settings.storage.state_container), BlobFileStore(service),
-            BlobAuditLog(service, settings.storage.state_container))
+            BlobAuditLog(service, settings.storage.audit_container))
 
 
 def _notifier(settings: Settings) -> Notifier:
@@ -236,6 +238,7 @@ def build_services(
     if documents is None or files is None or audit is None:
         built_documents, built_files, built_audit = _storage(settings)
         documents, files, audit = documents or built_documents, files or built_files, audit or built_audit
+    audit = AuditTrail.on(audit, documents)  # every writer records the log's head too
     if platform is None or endpoints is None:
         built_platform, built_endpoints = BACKENDS[settings.ml_backend](settings)
         platform, endpoints = platform or built_platform, endpoints or built_endpoints
@@ -280,7 +283,7 @@ def build_services(
                                platform)
     sweeper = Sweeper(ctx, approvals, runner, ProductionHealth(ctx, rollback))
     return Services(settings, repos, urls, ingestion, training, model_events, candidates, approvals, rollback,
-                    sweeper, runner, drift, performance, retraining)
+                    sweeper, runner, drift, performance, retraining, audit)
 
 
 _services: Services | None = None

@@ -257,10 +257,10 @@ class StepQueue(Protocol):
 
 
 class AuditLog(Protocol):
-    """Append-only record of decisions: entries are added, never rewritten."""
+    """Append-only record of decisions, each entry hash-chained to the one before (shared.domain.audit_chain)."""
 
-    def append(self, entry: dict) -> None:
-        """Add one entry (who, when, what, evidence)."""
+    def append(self, entry: dict) -> dict:
+        """Add one entry (who, when, what, evidence) after the tail; returns it as stored, with seq, prev_hash, hash."""
 
     def read(self, limit: int = 100) -> list[dict]:
         """The newest `limit` entries, newest first."""

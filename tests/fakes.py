@@ -8,6 +8,8 @@ import threading
 from datetime import datetime, timezone
 from dataclasses import dataclass, field, replace
 
+from shared.domain.audit_chain import chained
+from shared.domain.errors import InvalidInput, Unavailable
 from shared.domain.training import COMPLETED, QUEUED, JobStatus
 from shared.ports import (
     DocumentChanged,
@@ -341,26 +343,47 @@ class FakeDeliveryPlatform(FakeMLPlatform):
 
 
 class FakeAuditLog:
-    """Append-only: entries are stored as JSON, stamped with `recorded_at` if missing, never changed."""
+    """Append-only and hash-chained like the blob: an entry is chained to the tail it read and lands only
+    if no other append came in between (the blob's append-position condition), else it tries again, at
+    most `attempts` times; stored as JSON, stamped with `recorded_at` if missing. Tests may tamper
+    with `entries` to play an attacker."""
 
-    def __init__(self, clock=None):
-        self.entries: list[dict] = []
+    def __init__(self, clock=None, attempts: int = 50):
+        self.entries: list = []
         self.lock = threading.Lock()
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.attempts = attempts
+        self.lost_races = 0
 
     def append(self, entry):
+        if not isinstance(entry, dict):
+            raise InvalidInput("an audit entry must be a JSON object")
         record = dict(entry)
         if "recorded_at" not in record:
             record["recorded_at"] = self.clock().isoformat()
         record = json.loads(json.dumps(record, default=str))  # what the blob stores and gives back
-        with self.lock:
-            self.entries.append(record)
+        for _ in range(self.attempts):
+            with self.lock:
+                length = len(self.entries)
+                tail = copy.deepcopy(self.entries[-1]) if length else None
+            stored = chained(record, tail)
+            with self.lock:
+                if len(self.entries) == length:
+                    self.entries.append(stored)
+                    return copy.deepcopy(stored)
+                self.lost_races += 1
+        raise Unavailable(f"the audit log is busy: {self.attempts} appends lost to other writers")
 
     def read(self, limit=100):
         if limit <= 0:
             return []
         with self.lock:
-            return copy.deepcopy(self.entries[::-1][:limit])
+            return copy.deepcopy([e for e in self.entries if isinstance(e, dict)][::-1][:limit])
+
+    def scan(self):
+        with self.lock:
+            snapshot = copy.deepcopy(self.entries)
+        yield from snapshot
 
 
 class FakeStepQueue:

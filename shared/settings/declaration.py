@@ -50,8 +50,9 @@ SETTINGS: tuple[Setting, ...] = (
                 "blob container data engineers drop CSV files into (the blob trigger watches it)"),
         Setting("QUARANTINE_CONTAINER", "quarantine_container", CONTAINER, "quarantine",
                 "where a copy of each rejected file goes, beside a `<file>.reason.json`"),
-        Setting("STATE_CONTAINER", "state_container", CONTAINER, "retrain-state",
-                "the service's state documents (file verdicts, jobs, events, audit log), written with ETag conditions"),
+        Setting("STATE_CONTAINER", "state_container", CONTAINER, "retrain-state", "the service's state documents (file verdicts, jobs, events, the audit log's head), written with ETag conditions"),  # noqa: E501
+        Setting("AUDIT_CONTAINER", "audit_container", CONTAINER, "audit", "the decision audit log (`decisions.jsonl`, one hash-chained append blob); in Azure under a time-based retention (immutability) policy, so nothing else is kept there"),  # noqa: E501
+        Setting("AUDIT_RETENTION_DAYS", "audit_retention_days", integer(1, 146000), "183", "days each audit entry stays immutable (main.bicep's policy on AUDIT_CONTAINER, protected append writes allowed): 6 months, the EU AI Act's floor for the logs of high-risk systems (Art. 19(1), 26(6))", sample=None),  # noqa: E501
     ),
     *_section(
         "training",

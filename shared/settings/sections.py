@@ -20,6 +20,8 @@ class StorageSettings:
     data_container: str
     quarantine_container: str
     state_container: str
+    audit_container: str
+    audit_retention_days: int
 
 
 @dataclass(frozen=True)

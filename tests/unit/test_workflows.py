@@ -110,6 +110,7 @@ def test_retrain_on_training_code_change_trains_on_the_app_s_current_training_se
     assert "az ml job create" not in runs and "--label latest" not in runs and "uri_folder" not in runs
     (submit,) = [s for s in steps(workflow) if "retrain_current.py" in s.get("run", "")]
     assert submit["env"] == {"APP_FUNCTION_KEY": "${{ secrets.APP_FUNCTION_KEY }}"}  # the key only where it is used
+    assert '--tag "requested_by=${GITHUB_ACTOR}"' in submit["run"]  # the requester may not approve (four eyes)
     assert "APP_FUNCTION_KEY" not in json.dumps(workflow.get("env", {}))
     assert workflow["env"]["APP_BASE_URL"] == "${{ vars.APP_BASE_URL }}"
 

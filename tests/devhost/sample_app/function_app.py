@@ -24,6 +24,13 @@ def hello(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(json.dumps(payload), mimetype="application/json", headers={"X-Sample": "1"})
 
 
+@app.route(route="whoami", methods=["GET"])
+def whoami(req: func.HttpRequest) -> func.HttpResponse:
+    """The principal headers the function sees (App Service authentication's emulation)."""
+    seen = {k.lower(): v for k, v in req.headers.items() if k.lower().startswith("x-ms-client-principal")}
+    return func.HttpResponse(json.dumps(seen), mimetype="application/json")
+
+
 @app.route(route="items/{id:int}/{*rest}", methods=["GET", "POST"], auth_level=func.AuthLevel.FUNCTION)
 def items(req: func.HttpRequest) -> func.HttpResponse:
     payload = {"id": req.route_params.get("id"), "rest": req.route_params.get("rest"),
