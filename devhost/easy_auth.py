@@ -51,3 +51,13 @@ def apply(headers: Mapping[str, str], environ: Mapping[str, str] | None = None) 
         return dict(headers)
     kept = {k: v for k, v in headers.items() if not k.lower().startswith(PREFIX)}
     return {**kept, **principal_headers(value)}
+
+
+def check(environ: Mapping[str, str]) -> None:
+    """ValueError naming the setting when the configured principal is not one."""
+    value = environ.get(PRINCIPAL_ENV, "")
+    if value.strip():
+        try:
+            principal_headers(value)
+        except json.JSONDecodeError:
+            raise ValueError(f"{PRINCIPAL_ENV}: not a name or a JSON object") from None

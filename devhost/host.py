@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from . import ncrontab
+from . import easy_auth, ncrontab
 from .dispatcher import Dispatcher
 from .functions import BLOB, HTTP, QUEUE, TIMER, index_functions, load_app
 from .http_server import MAX_BODY_BYTES, make_server
@@ -72,6 +72,7 @@ class FunctionsHost:
             return self
         try:
             self._apply_env()
+            easy_auth.check(os.environ)  # a bad test principal fails the start, not each request
             host_json = load_host_json(self.app_dir)
             route_prefix = str(nested(host_json, "extensions", "http", "routePrefix", default="api")).strip("/")
             self.host_id = _host_id(host_json, self.app_dir)

@@ -38,6 +38,13 @@ def test_without_the_setting_headers_pass_untouched_and_a_bad_value_is_named():
         easy_auth.apply({}, {easy_auth.PRINCIPAL_ENV: '{"groups": []}'})
 
 
+def test_a_host_with_a_bad_principal_does_not_start():
+    for bad in ('{"name": ', '{"groups": ["g"]}'):
+        with pytest.raises(ValueError, match=easy_auth.PRINCIPAL_ENV):
+            easy_auth.check({easy_auth.PRINCIPAL_ENV: bad})
+    easy_auth.check({})
+
+
 @pytest.mark.integration
 def test_the_host_injects_the_configured_principal_over_real_http(azurite, tmp_path):
     env = {**sample_env(tmp_path / "records.jsonl", azurite, unique_container()),
