@@ -6,6 +6,7 @@ from urllib.parse import parse_qs
 
 import azure.functions as func
 
+from shared.bootstrap import get_services
 from shared.domain.errors import InvalidInput, Unauthorized
 from shared.domain.json_bodies import DECISION_BODY, JsonLimits, check_size, parse_json_object
 from shared.domain.naming import validate_record_id
@@ -52,8 +53,6 @@ def form_body(req: func.HttpRequest) -> dict[str, str]:
 
 def auth_mode() -> str:
     """AUTH_MODE: "app-service" when App Service authentication signs callers in, else "none"."""
-    from shared.bootstrap import get_services
-
     return get_services().settings.delivery.auth_mode
 
 
