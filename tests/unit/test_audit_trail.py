@@ -77,3 +77,19 @@ def test_an_empty_log_without_a_head_verifies():
     assert world.services.audit.verify().as_json() == {"ok": True, "entries": 0, "first_broken": None,
                                                        "head_hash": GENESIS}
     assert isinstance(world.documents, FakeDocumentStore) and world.documents.get(KEY) is None
+
+
+def test_a_head_that_cannot_be_written_does_not_fail_an_entry_that_landed(monkeypatch, caplog):
+    from shared.domain.errors import Unavailable
+
+    world = FakeWorld()
+    decisions(world, 1)
+
+    def storage_down(head):
+        raise Unavailable("storage is unreachable while writing a state document")
+
+    monkeypatch.setattr(world.services.audit.head, "advance", storage_down)
+    stored = world.services.audit.append({"action": "promoted"})
+
+    assert world.audit.entries[-1] == stored and "audit head not moved to entry 2" in caplog.text
+    assert world.services.audit.head.get().seq == 1 and world.services.audit.verify().ok
