@@ -144,3 +144,24 @@ def test_merging_many_profiles_at_once_equals_merging_them_one_by_one(prod):
             assert getattr(ours, field) == getattr(theirs, field), (name, field)
     assert at_once.tally("BMI").type_errors == 3 and at_once.tally("BMI").examples == ["'abc'"] * 3
     assert at_once.sample() == one_by_one.sample()
+
+
+@pytest.mark.parametrize("cell", ["3.0", " 3", "3 ", "+3", "\t3", "", "1e3", "1_0", "٣", "0x1", "-1", "31", "-0",
+                                  "99999999999999999999", "-99999999999999999999", "3,", "abc"])
+def test_the_profiled_validation_pass_gives_the_same_verdict_as_the_plain_one(cell):
+    """The profile reads int columns at once with numpy: whatever a cell holds, the report is the same."""
+    lines = (DATA / "diabetes-prod.csv").read_text().splitlines()[:3001]
+    header = lines[0].split(",")
+    for column in ("Pregnancies", "Age"):  # Pregnancies: 0..30, Age: 0..120
+        at = header.index(column)
+        edited = list(lines)
+        for row in (5, 1700):
+            cells = edited[row].split(",")
+            cells[at] = cell
+            edited[row] = ",".join(cells)
+        data = ("\n".join(edited) + "\n").encode()
+        plain = validate_csv([data], DIABETES_CONTRACT)
+        profiled_report, profile = profiled(data)
+        assert profiled_report == plain, (column, cell)
+        if plain.accepted:
+            assert profile.tally(column).valid + profile.tally(column).nulls == 3000

@@ -5,7 +5,9 @@ with min()/max(). Only a column-batch that fails this fast check is walked cell 
 find and describe the exact problems. An optional `sink` (the file's profile) is handed each
 checked batch: the converted list, or None when only the distinct cells were converted (then
 every cell is a valid number and the sink reads the cells itself), so profiling costs no
-second conversion.
+second conversion. An int column's sink that reads cells at once (`sink.integers_within`) is
+asked first: it answers True only when every cell is a plain integer in range, which this
+check would accept too, and has then counted them; otherwise the check runs as usual.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ class ColumnCheck:
     def __init__(self, rule: ColumnRule, index: int, problems: RowProblems, sink: Callable | None = None):
         self.rule = rule
         self.sink = sink  # sink(valid values or None, cells, empty cells) for each checked batch
+        self.sink_integers = getattr(sink, "integers_within", None) if rule.kind == "int" else None
         self.index = index
         self.problems = problems
         self.nulls = 0  # empty cells seen
@@ -41,6 +44,8 @@ class ColumnCheck:
         if not cells:
             return True
         rule = self.rule
+        if self.sink_integers is not None and self.sink_integers(cells, rule.minimum, rule.maximum):
+            return True
         if self.distinct_only:
             values = set(cells)
             if len(values) * 4 > len(cells):

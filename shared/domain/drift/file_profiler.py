@@ -1,18 +1,20 @@
 """The profile of a file, made by the data contract's validation pass while it streams the file.
 
-`FileProfiler` is the observer `validate_csv` takes: each feature column's checker hands it
-the values it has just converted and range-checked, or, for a low-cardinality column checked
-on its distinct cells only, the cells themselves, all known valid: an integer column's cells
-are then parsed at once by numpy (`np.fromstring`, cheaper than counting them in a Counter),
-anything numpy does not read ("3.0", "1e3") is counted by distinct cell. The engine hands it
-each batch of rows, from which only the few rows the bottom-k sample keeps are parsed. So the
-file is read once, for the verdict and its profile together.
+`FileProfiler` is the observer `validate_csv` takes. The checker of an integer feature column
+first offers it the batch's cells: numpy reads them all at once (`np.fromstring`) and, when
+every cell is a plain integer within the column's range, they are counted and the batch is
+valid without the checker's own pass (the cells numpy reads are exactly what int() reads). Any
+other batch (a "3.0", an empty cell, a bad value) is checked as without a profile and handed
+over with its converted values, or, for a low-cardinality column checked on its distinct cells
+only, with the cells themselves (counted by distinct cell). The engine hands it each batch of
+rows, from which only the few rows the bottom-k sample keeps are parsed. So the file is read
+once, for the verdict and its profile together.
 """
 from __future__ import annotations
 
 import zlib
 from collections import Counter
-from typing import Callable, Sequence
+from typing import Sequence
 
 from shared.domain.drift.window import WindowAccumulator
 from shared.domain.drift.window_profile import RESERVOIR_ROWS, new_profile, profile_grids
@@ -26,28 +28,10 @@ class FileProfiler:
         self.profile: WindowAccumulator = new_profile(self.grids, reservoir_size, seed)
         self._index = {i: rule.name for i, rule in enumerate(contract.columns) if rule.name in self.grids.features}
 
-    def sink_for(self, index: int) -> Callable | None:
-        """What the checker of contract column `index` calls for each checked batch (None: not profiled):
-        `sink(values, cells, nulls)` with the batch's valid numbers, or None when every one of its
-        `cells` is a valid number the checker did not convert one by one; `nulls` empty cells."""
+    def sink_for(self, index: int) -> "ColumnSink | None":
+        """What the checker of contract column `index` hands each checked batch (None: not profiled)."""
         name = self._index.get(index)
-        if name is None:
-            return None
-        tally = self.profile.tally(name)
-        integer = tally.integer_base is not None
-
-        def sink(values, cells, nulls: int) -> None:
-            if values is not None:
-                tally.add_values(values, None, len(cells), nulls)
-                return
-            parsed = _integers(cells) if integer else None
-            if parsed is not None:
-                tally.add_integer_array(parsed, len(cells))
-                return
-            counts = Counter(cells)
-            tally.add_values(_numbers(counts), counts.values(), len(cells), 0)
-
-        return sink
+        return ColumnSink(self.profile.tally(name)) if name is not None else None
 
     def rows(self, columns: Sequence[Sequence[str]], positions: Sequence[int]) -> None:
         """One batch of rows (columns in header order; `positions`: header index of each contract column)."""
@@ -62,6 +46,40 @@ class FileProfiler:
 
         if n:
             self.profile.count_rows(n, pick)
+
+
+class ColumnSink:
+    """One feature column's side of the validation pass.
+
+    `sink(values, cells, nulls)`: a checked batch's valid numbers (`values`), or None when every one
+    of its `cells` is a valid number the checker did not convert one by one (then they are counted
+    by distinct cell); `nulls` empty cells. `integers_within(cells, low, high)` (integer grids
+    only, else None): the checker of an int column asks first; when numpy reads every cell as a
+    plain integer within [low, high] they are counted and it answers True (the batch is valid:
+    int() reads what numpy reads), else it counts nothing and the checker goes its usual way.
+    """
+
+    __slots__ = ("tally", "integers_within")
+
+    def __init__(self, tally) -> None:
+        self.tally = tally
+        self.integers_within = self._integers_within if getattr(tally, "integer_base", None) is not None else None
+
+    def __call__(self, values, cells: Sequence[str], nulls: int) -> None:
+        if values is not None:
+            self.tally.add_values(values, None, len(cells), nulls)
+            return
+        counts = Counter(cells)
+        self.tally.add_values(_numbers(counts), counts.values(), len(cells), 0)
+
+    def _integers_within(self, cells: Sequence[str], low, high) -> bool:
+        parsed = _integers(cells)
+        if parsed is None or not parsed.size:
+            return False
+        if (low is not None and int(parsed.min()) < low) or (high is not None and int(parsed.max()) > high):
+            return False
+        self.tally.add_integer_array(parsed, len(cells))
+        return True
 
 
 def profile_seed(name: str, etag: str) -> int:
