@@ -147,7 +147,7 @@ def test_merging_many_profiles_at_once_equals_merging_them_one_by_one(prod):
 
 
 @pytest.mark.parametrize("cell", ["3.0", " 3", "3 ", "+3", "\t3", "", "1e3", "1_0", "٣", "0x1", "-1", "31", "-0",
-                                  "99999999999999999999", "-99999999999999999999", "3,", "abc"])
+                                  "99999999999999999999", "-99999999999999999999", "3,", "abc", "1 2", "3\f"])
 def test_the_profiled_validation_pass_gives_the_same_verdict_as_the_plain_one(cell):
     """The profile reads int columns at once with numpy: whatever a cell holds, the report is the same."""
     lines = (DATA / "diabetes-prod.csv").read_text().splitlines()[:3001]
