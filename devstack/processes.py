@@ -172,7 +172,7 @@ def training_python(values: Mapping[str, str] | None = None) -> Path:
     """The training environment's interpreter, as the app resolves LOCAL_TRAINING_PYTHON (from
     `values`, else this process's environment, else its declared default); SettingsError naming
     the variable when there is none."""
-    from shared.bootstrap import training_python as resolve
+    from shared.adapters.local_ml.processes import training_python as resolve
     from shared.settings.declaration import BY_NAME
 
     values = os.environ if values is None else values

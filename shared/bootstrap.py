@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 from shared.domain.contract import DIABETES_CONTRACT
@@ -61,20 +60,10 @@ def _local_path(path: str) -> str:
     return path if path.startswith("/") else str(REPO_ROOT / path)
 
 
-def training_python(value: str) -> Path:
-    """LOCAL_TRAINING_PYTHON's interpreter (the dev stack resolves it here too); SettingsError naming it when missing."""
-    from shared.adapters.local_ml.processes import interpreter
-
-    python = interpreter(value)
-    if python is None:
-        raise SettingsError(f"LOCAL_TRAINING_PYTHON: no Python interpreter at {value!r} (relative to the app "
-                            "folder); `make setup` builds the training environment .venv-train")
-    return python
-
-
 def _local_backend(settings: Settings) -> tuple[MLPlatform, OnlineEndpoints]:
     from shared.adapters.local_ml.endpoints import LocalOnlineEndpoints
     from shared.adapters.local_ml.platform import LocalMLPlatform
+    from shared.adapters.local_ml.processes import training_python
 
     python = training_python(settings.local.training_python)
     platform = LocalMLPlatform(

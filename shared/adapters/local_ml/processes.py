@@ -16,13 +16,19 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 TAIL_BYTES = 64 * 1024
 
 
-def interpreter(value: str | Path) -> Path | None:
-    """The Python interpreter a local setting names: as given when absolute, else under the app
-    folder, never resolved (a venv's python is a symlink that finds its venv from its own path);
-    None when nothing runnable is there."""
+def training_python(value: str | Path) -> Path:
+    """The training environment's interpreter LOCAL_TRAINING_PYTHON names (the app's composition root
+    and the dev stack both resolve it here): as given when absolute, else under the app folder, never
+    resolved (a venv's python is a symlink that finds its venv from its own path). SettingsError
+    naming the variable when nothing runnable is there."""
+    from shared.settings.errors import SettingsError
+
     path = Path(value).expanduser()
     path = path if path.is_absolute() else REPO_ROOT / path
-    return path if path.is_file() and os.access(path, os.X_OK) else None
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise SettingsError(f"LOCAL_TRAINING_PYTHON: no Python interpreter at {str(value)!r} (relative to the "
+                            "app folder); `make setup` builds the training environment .venv-train")
+    return path
 
 
 def free_port() -> int:
