@@ -13,7 +13,7 @@ setup: $(VENV)/.installed $(TRAIN_VENV)/.installed node_modules/.installed local
 
 # The app and its tests: exactly requirements.txt, plus test tools.
 $(VENV)/.installed: requirements.txt requirements-test.txt requirements-lint.txt
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --clear $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-test.txt
 	touch $@

@@ -49,7 +49,7 @@ def install(venv: Path) -> None:
     running = f"{sys.version_info.major}.{sys.version_info.minor}"
     if running != wanted:
         raise SystemExit(f"training environment wants Python {wanted}; this is {running}")
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
     pip = [str(training_python(venv)), "-m", "pip", "--quiet", "--disable-pip-version-check"]
     subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
     listed = venv / "requirements.txt"
