@@ -86,6 +86,9 @@ param auditContainer string = 'audit'
 @maxValue(146000)
 param auditRetentionDays int = 183
 
+@description('true once the audit container\'s retention policy is locked (infra/README.md, "The audit container"): a locked policy accepts only an extension, so this template then leaves it alone.')
+param auditRetentionLocked bool = false
+
 @description('gradient_boosting | logistic_regression | random_forest')
 @allowed([ 'gradient_boosting', 'logistic_regression', 'random_forest' ])
 param trainingAlgorithm string = 'gradient_boosting'
@@ -209,7 +212,9 @@ resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2
 // The audit log's own container: a container-level time-based retention (WORM) policy, so no blob
 // in it can be overwritten or deleted for auditRetentionDays after it was written; protected append
 // writes let the app keep appending blocks to the log's append blob. The policy starts unlocked
-// (it can still be shortened or removed); lock it once validated (infra/README.md).
+// (it can still be shortened or removed); lock it once validated (infra/README.md). A locked
+// policy refuses every PUT (only Extend Immutability Policy may change it), so once it is locked
+// auditRetentionLocked = true keeps later deployments from writing it.
 // learn.microsoft.com/azure/storage/blobs/immutable-time-based-retention-policy-overview
 resource auditContainerResource 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
   parent: blobService
@@ -217,7 +222,7 @@ resource auditContainerResource 'Microsoft.Storage/storageAccounts/blobServices/
   properties: { publicAccess: 'None' }
 }
 
-resource auditRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = {
+resource auditRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = if (!auditRetentionLocked) {
   parent: auditContainerResource
   name: 'default'
   properties: {
@@ -317,6 +322,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       }
     }
   }
+  // with auditRetentionLocked the policy is not deployed and ARM drops this dependency on it
   dependsOn: [ containers, auditRetention ]
 }
 

@@ -269,6 +269,25 @@ def test_the_system_topics_write_dead_letters_with_their_identity():
         assert "roles.storageBlobDataContributor" in roles[name]
 
 
+def test_the_audit_retention_policy_is_written_only_while_it_is_unlocked():
+    """A locked immutability policy accepts only Extend Immutability Policy: a PUT of it on every
+    deployment would fail them all once an operator has locked it."""
+    assert re.search(r"^param auditRetentionLocked bool = false$", MAIN, re.M)
+    policies = re.findall(r"^resource (\w+) 'Microsoft\.Storage/storageAccounts/blobServices/containers/"
+                          r"immutabilityPolicies@[\d-]+' = (.*)\{$", MAIN, re.M)
+    assert policies == [("auditRetention", "if (!auditRetentionLocked) ")]
+    body = resource_block(MAIN, "Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies")
+    assert "immutabilityPeriodSinceCreationInDays: auditRetentionDays" in body and "allowProtectedAppendWrites: true" in body
+    # only explicit dependencies name it (ARM drops them when it is not deployed), never a property read
+    uses = [line.strip() for line in MAIN.splitlines()
+            if re.search(r"\bauditRetention\b", line) and not line.startswith("resource auditRetention ")]
+    assert uses and all(re.fullmatch(r"dependsOn: \[[\w, ]*\]", use) for use in uses), uses
+    # the lock step tells the operator to set the parameter, and how to lengthen a locked period
+    section = re.search(r"^## The audit container\n(.*?)(?=^## )", README, re.S | re.M).group(1)
+    assert section.index("immutability-policy lock") < section.index("param auditRetentionLocked = true")
+    assert "immutability-policy extend" in section
+
+
 def test_the_app_may_read_what_the_data_collector_writes_to_the_workspace_storage():
     ml = MODULES["ml-workspace.bicep"]
     store = resource_block(ml, "Microsoft.MachineLearningServices/workspaces/datastores")
