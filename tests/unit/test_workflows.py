@@ -74,6 +74,16 @@ def test_actions_pinned_by_major_version_and_python_311(name):
     assert workflow.get("permissions"), f"{name}: explicit least-privilege permissions"
 
 
+def test_ci_compiles_every_bicep_file():
+    (lint,) = [s for s in load("ci.yml")["jobs"]["lint"]["steps"] if "az bicep build" in s.get("run", "")]
+    run = lint["run"]
+    assert run.index("az bicep install") < run.index("az bicep build")
+    assert 'az bicep build --file "$file" --stdout > /dev/null' in run
+    files = re.search(r"for file in (.*); do", run).group(1).split()
+    assert files == ["infra/main.bicep", "infra/events.bicep", "infra/modules/*.bicep"]
+    assert {p.name for p in (ROOT / "infra").glob("*.bicep")} == {"main.bicep", "events.bicep"}
+
+
 def test_ci_runs_make_test_and_lint():
     ci = load("ci.yml")
     assert {"push", "pull_request"} <= set(ci["on"])
@@ -99,10 +109,31 @@ def test_oidc_login_without_client_secret(name):
     assert set(login) == {"client-id", "tenant-id", "subscription-id"}  # no creds / client-secret
 
 
+def test_retrain_on_training_code_change_runs_only_after_ci_passed_on_main():
+    workflow = load("retrain-on-code-change.yml")
+    # never on the push itself: code that failed CI must not train on the production training set
+    assert set(workflow["on"]) == {"workflow_run", "workflow_dispatch"}
+    assert workflow["on"]["workflow_run"] == {"workflows": ["CI"], "types": ["completed"], "branches": ["main"]}
+    (job,) = workflow["jobs"].values()
+    assert job["if"] == load("deploy.yml")["jobs"]["deploy"]["if"]  # success of a push's CI run, as deploy.yml
+    assert "workflow_run.conclusion == 'success'" in job["if"] and "workflow_run.event == 'push'" in job["if"]
+    # the tested commit, not main's newest one (GITHUB_SHA of a workflow_run event)
+    checkout = job["steps"][0]
+    assert checkout["uses"].startswith("actions/checkout@") and checkout["with"]["fetch-depth"] == 0
+    assert checkout["with"]["ref"] == job["env"]["SHA"] == "${{ github.event.workflow_run.head_sha || github.sha }}"
+    assert "GITHUB_SHA" not in "\n".join(s.get("run", "") for s in job["steps"])
+    # a commit that left training/ alone ends after the diff: nothing after it runs
+    (changed,) = [s for s in job["steps"] if s.get("id") == "changed"]
+    assert changed["if"] == "${{ github.event_name == 'workflow_run' }}"
+    assert 'git diff --quiet "$base" "$SHA" -- training/' in changed["run"] and "train=false" in changed["run"]
+    assert '"$SHA^"' in changed["run"]  # the parent when no earlier tested commit is an ancestor
+    assert workflow["permissions"]["actions"] == "read"
+    later = job["steps"][job["steps"].index(changed) + 1:]
+    assert later and all("steps.changed.outputs.train != 'false'" in s["if"] for s in later), later
+
+
 def test_retrain_on_training_code_change_trains_on_the_app_s_current_training_set():
     workflow = load("retrain-on-code-change.yml")
-    push = workflow["on"]["push"]
-    assert push["branches"] == ["main"] and push["paths"] == ["training/**"]
     runs = "\n".join(s.get("run", "") for s in steps(workflow))
     assert "pip install --quiet -r requirements.txt" in runs  # azure-ai-ml as the app has it
     assert "python infra/scripts/retrain_current.py" in runs and (ROOT / "infra/scripts/retrain_current.py").is_file()
@@ -110,7 +141,9 @@ def test_retrain_on_training_code_change_trains_on_the_app_s_current_training_se
     assert "az ml job create" not in runs and "--label latest" not in runs and "uri_folder" not in runs
     (submit,) = [s for s in steps(workflow) if "retrain_current.py" in s.get("run", "")]
     assert submit["env"] == {"APP_FUNCTION_KEY": "${{ secrets.APP_FUNCTION_KEY }}"}  # the key only where it is used
-    assert '--tag "requested_by=${GITHUB_ACTOR}"' in submit["run"]  # the requester may not approve (four eyes)
+    assert '--tag "requested_by=${REQUESTED_BY}"' in submit["run"]  # the requester may not approve (four eyes)
+    (job,) = workflow["jobs"].values()
+    assert job["env"]["REQUESTED_BY"] == "${{ github.event.workflow_run.actor.login || github.actor }}"
     assert "APP_FUNCTION_KEY" not in json.dumps(workflow.get("env", {}))
     assert workflow["env"]["APP_BASE_URL"] == "${{ vars.APP_BASE_URL }}"
 
@@ -129,6 +162,21 @@ def test_deploy_uses_protected_production_environment():
     runs = "\n".join(s.get("run", "") for s in job["steps"])
     assert "infra/main.bicepparam" in runs and "infra/events.bicepparam" in runs
     assert runs.count("az deployment group create") == 2
+
+
+def test_deploy_smoke_check_probes_a_route_outside_sign_in_with_a_function_key():
+    (job,) = load("deploy.yml")["jobs"].values()
+    (smoke,) = [s for s in job["steps"] if s.get("name", "").startswith("Smoke check")]
+    run = smoke["run"]
+    # with authClientId any other route answers 302 (RedirectToLoginPage) whether the app runs or not
+    authsettings = (ROOT / "infra" / "main.bicep").read_text().split("name: 'authsettingsV2'", 1)[1]
+    excluded = re.search(r"excludedPaths: \[(.*?)\]", authsettings, re.S).group(1)
+    assert "'/api/training-sets/current'" in excluded and '"$APP_URL/api/training-sets/current"' in run
+    assert "/api/jobs" not in run and '"302"' not in run
+    assert "--query functionKeys.default" in run and '-H "x-functions-key: $key"' in run
+    assert run.index('echo "::add-mask::$key"') < run.index("curl ")
+    assert '[ "$code" = "200" ]' in run and "jq -e 'has(\"error\")'" in run  # 404 only as the app's own answer
+    assert "set -x" not in run and "GITHUB_OUTPUT" not in run
 
 
 def test_deploy_creates_the_event_subscriptions_after_the_host_made_its_key():
