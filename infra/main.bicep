@@ -36,6 +36,9 @@ param mlWorkspaceName string
 @description('Resource group of the Azure ML workspace (same subscription).')
 param mlWorkspaceResourceGroup string = resourceGroup().name
 
+@description('Resource group of the workspace blob store\'s storage account (the data collector\'s output; same subscription), when it is not the workspace\'s.')
+param mlWorkspaceStorageResourceGroup string = mlWorkspaceResourceGroup
+
 @description('Principal IDs that read the data container from Azure ML jobs (the compute cluster\'s managed identity, the workspace\'s identity): Storage Blob Data Reader on the storage account.')
 param mlDataReaderPrincipalIds array = []
 
@@ -593,6 +596,7 @@ module ml 'modules/ml-workspace.bicep' = {
   params: {
     workspaceName: mlWorkspaceName
     systemTopicName: mlSystemTopicName
+    workspaceStorageResourceGroup: mlWorkspaceStorageResourceGroup
     functionAppId: functionApp.id
     principalId: functionApp.identity.principalId
     tags: tags

@@ -7,6 +7,9 @@ param functionAppId string
 param principalId string
 param tags object = {}
 
+@description('Resource group of the workspace blob store\'s storage account (same subscription); the workspace\'s own by default.')
+param workspaceStorageResourceGroup string = resourceGroup().name
+
 var azureMLDataScientist = 'f6c7c914-8db3-469d-8ca1-694a8f32e121'
 
 resource workspace 'Microsoft.MachineLearningServices/workspaces@2024-04-01' existing = {
@@ -36,9 +39,11 @@ resource workspaceBlobStore 'Microsoft.MachineLearningServices/workspaces/datast
 var blobStore = any(workspaceBlobStore.properties)
 
 // A module takes the account's name as a parameter (an existing resource's name must be known when
-// its deployment starts). The account is the workspace's own, in this resource group.
+// its deployment starts). The datastore names the account but not its resource group: that is
+// workspaceStorageResourceGroup (an account brought to the workspace may live in another group).
 module workspaceStorageReader 'workspace-storage-reader.bicep' = {
   name: 'workspace-storage-reader'
+  scope: resourceGroup(workspaceStorageResourceGroup)
   params: {
     storageAccountName: blobStore.accountName
     principalId: principalId

@@ -301,6 +301,12 @@ def test_the_app_may_read_what_the_data_collector_writes_to_the_workspace_storag
     assert re.search(r"^\s+DATA_COLLECTOR_ACCOUNT_URL: ml\.outputs\.dataCollectorAccountUrl$", MAIN, re.M)
     assert re.search(r"^\s+DATA_COLLECTOR_CONTAINER: ml\.outputs\.dataCollectorContainer$", MAIN, re.M)
     assert "output dataCollectorContainer string = blobStore.containerName" in ml
+    # the account's resource group: the workspace's unless given (the datastore does not name it)
+    assert "param workspaceStorageResourceGroup string = resourceGroup().name" in ml
+    assert re.search(r"module workspaceStorageReader 'workspace-storage-reader\.bicep' = \{\n.*\n"
+                     r"  scope: resourceGroup\(workspaceStorageResourceGroup\)\n", ml)
+    assert "param mlWorkspaceStorageResourceGroup string = mlWorkspaceResourceGroup" in MAIN
+    assert re.search(r"^\s+workspaceStorageResourceGroup: mlWorkspaceStorageResourceGroup$", MAIN, re.M)
 
 
 def test_the_default_endpoint_name_is_unique_per_resource_group_and_valid():
