@@ -8,7 +8,7 @@ import azure.functions as func
 from blueprints import review_pages
 from blueprints.http import accepted, http_errors, json_response, page_response
 from blueprints.requests import (
-    APP_SERVICE, auth_mode, decider, form_body, json_body, page_params, reviewer, route_id, signed_in, text_field,
+    APP_SERVICE, auth_mode, decider, form_body, json_body, page_params, route_id, signed_in, text_field,
 )
 from shared.bootstrap import get_services
 from shared.domain.errors import DomainError, Forbidden, InvalidInput, Unauthorized
@@ -99,7 +99,7 @@ def review_details(req: func.HttpRequest) -> func.HttpResponse:
 def rollback(req: func.HttpRequest) -> func.HttpResponse:
     fields = json_body(req, required=False)
     services = get_services()
-    production = services.rollback.rollback(reviewer(req, fields), text_field(fields, "comment"))
+    production = services.rollback.rollback(decider(req, fields), text_field(fields, "comment"), via="api")
     return accepted(production.to_dict(), services.urls.production())
 
 

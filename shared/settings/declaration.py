@@ -18,7 +18,7 @@ STORAGE_ACCOUNT_NAME = "AzureWebJobsStorage__accountName"
 DAY_SECONDS = 86_400
 NINETY_DAYS_HOURS = 24 * 90
 AUTH_MODE_DOC = "`app-service`: behind App Service authentication the signed-in principal (`X-MS-CLIENT-PRINCIPAL`) decides, also on a signed link; `none`: reviewers name themselves, principal headers are refused (400)"  # noqa: E501
-APPROVERS_DOC = "who may approve or reject (else 403, recorded): comma-separated principal names, Entra object or group ids; empty: anyone with `AUTH_MODE=none`, required with `AUTH_MODE=app-service`"  # noqa: E501
+APPROVERS_DOC = "who may approve, reject or roll back (else 403, recorded): comma-separated principal names, Entra object or group ids; empty: anyone with `AUTH_MODE=none`, required with `AUTH_MODE=app-service`"  # noqa: E501
 
 
 def _section(name: str, *settings: Setting) -> tuple[Setting, ...]:

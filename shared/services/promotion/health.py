@@ -56,8 +56,8 @@ class ProductionHealth:
         kept = production.previous_deployment
         if kept and self.config.auto_rollback:
             try:
-                self.rollback.rollback("system", f"automatic: production v{production.champion_version} "
-                                                 f"did not answer at {iso(self.ctx.clock())}")
+                self.rollback.automatic(f"automatic: production v{production.champion_version} "
+                                        f"did not answer at {iso(self.ctx.clock())}")
                 return f"automatic rollback to v{production.previous_version} ({kept}) started"
             except Conflict as error:
                 return f"no automatic rollback: {error.message}"

@@ -2,34 +2,63 @@
 deployment is gone, wait until it answers, switch). The HTTP call only claims it (202)."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from shared.domain.candidates import Production
 from shared.domain.clock import iso
-from shared.domain.errors import DomainError, InvalidInput, PlatformError
+from shared.domain.errors import DomainError, Forbidden, InvalidInput, PlatformError
 from shared.domain.naming import deployment_name_for
+from shared.domain.principals import Principal, named
 from shared.domain.steps import DONE, ROLLBACK_AWAIT, ROLLBACK_DEPLOY, ROLLBACK_SWITCH, StepState
 from shared.ports import Notification
 from shared.services.promotion.context import PromotionContext
 from shared.services.promotion.steps import Next, Poll
 
+log = logging.getLogger(__name__)
+
 
 class RollbackService:
+    """Who serves production changes only by a decision: a person's rollback needs an approver, as an approval does."""
+
     def __init__(self, ctx: PromotionContext, runner):
         self.ctx = ctx
         self.config = ctx.config
         self.runner = runner
 
-    def rollback(self, reviewer: str, comment: str = "") -> Production:
-        """Claim a rollback to the previous champion and start its steps; Conflict when not possible."""
-        if not reviewer:
-            raise InvalidInput("reviewer is required")
+    def rollback(self, reviewer: str | Principal, comment: str = "", via: str = "api") -> Production:
+        """Claim a rollback to the previous champion and start its steps; Conflict when not possible.
+        `reviewer`: the signed-in principal, or (AUTH_MODE=none) the name a reviewer gave. A decider
+        APPROVERS does not list is refused (Forbidden), recorded in the audit log, and changes nothing."""
+        decider = reviewer if isinstance(reviewer, Principal) else named(reviewer or "")
+        if not decider.display or len(decider.display) > 200:
+            raise InvalidInput("reviewer is required (at most 200 characters)")
+        self.check_decider(decider, via)
+        return self._claim(decider.display, comment)
+
+    def automatic(self, comment: str) -> Production:
+        """The service's own rollback (production stopped answering, PRODUCTION_AUTO_ROLLBACK): by "system"."""
+        return self._claim("system", comment)
+
+    def check_decider(self, decider: Principal, via: str) -> None:
+        """Nothing, if `decider` may roll production back; else Forbidden, recorded (who, what, why)."""
+        if self.config.approvers.allows(decider):
+            return
+        refused = Forbidden(f"not an approver: {decider.display} is not listed in APPROVERS")
+        production = self.ctx.repos.production.get()
+        self.ctx.record("decision_refused", decider.display, production.previous_version or "", decision="rollback",
+                        via=via, reason=refused.message, principal=decider.to_dict(),
+                        from_version=production.champion_version)
+        log.warning("rollback by %s refused: %s", decider.display, refused.message)
+        raise refused
+
+    def _claim(self, by: str, comment: str) -> Production:
         production = self.ctx.repos.production.get()
         deployment = production.previous_deployment or (
             deployment_name_for(self.config.model_name, production.previous_version)
             if production.previous_version else "")
         self.ctx.repos.production.change(
-            lambda p: p.request_rollback(reviewer, comment, deployment, iso(self.ctx.clock())))
+            lambda p: p.request_rollback(by, comment, deployment, iso(self.ctx.clock())))
         self.runner.send(RollbackTrack.kind, self.config.model_name)
         return self.ctx.repos.production.get()
 
