@@ -109,6 +109,7 @@ class ModelVersionInfo:
     source: str
     tags: dict
     metrics: dict
+    created_by: str = ""  # who registered it, as the platform records it ("" unknown): a requester of it
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,7 @@ class MLPlatform(Protocol):
         """A registered model version with its tags and its run's metrics; NotFound when the registry has no such version."""
 
     def list_model_versions(self, name: str) -> Iterable[ModelVersionInfo]:
-        """Every registered version of the model, all pages followed, with its tags (metrics may be
-        empty: get_model_version reads them); nothing when the model is not registered."""
+        """Every registered version, all pages followed, with tags (get_model_version reads metrics); none if unregistered."""
 
     def evaluate_models(self, model_name: str, versions: list[str], data_from_version: str) -> dict[str, dict]:
         """Score each version on the held-out rows that `data_from_version`'s training run logged:

@@ -197,7 +197,11 @@ def _model_info(model) -> ModelVersionInfo:
             except (TypeError, ValueError):
                 pass
     run_id = getattr(model, "job_name", None) or tags.get(JOB_NAME_TAG) or None
-    return ModelVersionInfo(model.name, str(model.version), run_id, str(model.path or ""), tags, metrics)
+    # creation_context is ARM's systemData (Model._from_rest_object): createdBy names the identity
+    # that registered the version (a user's principal name, or an application's id).
+    created_by = str(getattr(getattr(model, "creation_context", None), "created_by", None) or "").strip()
+    return ModelVersionInfo(model.name, str(model.version), run_id, str(model.path or ""), tags, metrics,
+                            created_by=created_by)
 
 
 __all__ = ["AzureMLPlatform", "translate"]

@@ -154,10 +154,12 @@ class LocalMLPlatform:
 
 
 def _version_info(model_version: dict) -> ModelVersionInfo:
-    """An MLflow ModelVersion (REST JSON) → ours; tags come as a list of {key, value}."""
+    """An MLflow ModelVersion (REST JSON) → ours; tags come as a list of {key, value}. `user_id` is
+    who created the version when the server records one (MLflow's own stores leave it unset)."""
     tags = {t["key"]: t["value"] for t in model_version.get("tags", [])}
     return ModelVersionInfo(model_version["name"], str(model_version["version"]), model_version.get("run_id") or None,
-                            model_version.get("source", ""), tags, {})
+                            model_version.get("source", ""), tags, {},
+                            created_by=str(model_version.get("user_id") or "").strip())
 
 
 def _write_training_set(job_dir: Path, request: TrainingJobRequest) -> None:
