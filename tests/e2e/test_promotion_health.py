@@ -61,4 +61,7 @@ def test_the_sweeper_rolls_back_a_production_deployment_that_died(local_stack, a
     assert after["champion_deployment"] == production["previous_deployment"]
     status, predictions, headers = score(local_stack, PROD_ROWS[1:3])
     assert status == 200 and headers.get("azureml-model-deployment") == after["champion_deployment"]
-    assert any(e["action"] == "rolled_back" and e["actor"] == "system" for e in api.get_json("/api/audit")["entries"])
+    # the rollback step records itself just after production reads rolled back
+    assert wait_for("the rollback's audit entry", lambda: any(
+        e["action"] == "rolled_back" and e["actor"] == "system" for e in api.get_json("/api/audit")["entries"]),
+        30, interval=0.2)
