@@ -71,10 +71,25 @@ def run(stack: LocalStack, api: ApiClient, steps: Steps) -> int:
     if check["verdict"] != "drift":
         return 1
     steps.done("retraining requested", check["retraining"]["detail"])
-    candidate = wait_for("the retrained candidate", lambda: _pending_approval(api, after=champion["id"]), 300)
-    steps.done("new candidate awaits approval", f"v{candidate['candidate_version']} ({candidate['id']})")
-    print(f"      approve link: {candidate['links']['Approve']}")
+    # The retrained model meets the gate like any other: it either reaches an approval request or
+    # fails the gate (production then keeps the champion). Both end the loop the drift started.
+    approval = wait_for("the retrained candidate's gate",
+                        lambda: _pending_approval(api, after=champion["id"])
+                        or _gated_out(api, champion["candidate_version"]), 300)
+    if "candidate_version" in approval:
+        steps.done("new candidate awaits approval", f"v{approval['candidate_version']} ({approval['id']})")
+        print(f"      approve link: {approval['links']['Approve']}")
+    else:
+        steps.done(f"new candidate v{approval['version']} failed the gate",
+                   f"production keeps v{champion['candidate_version']}")
+        print(f"      why: {approval['history'][-1]['detail']}")
     return 0
+
+
+def _gated_out(api: ApiClient, champion_version: str):
+    """A candidate newer than the champion that the quality gate turned down, if any."""
+    return next((c for c in api.get_json("/api/candidates")["candidates"]
+                 if int(c["version"]) > int(champion_version) and c["status"] == "gate_failed"), None)
 
 
 def _figures(check: dict) -> str:
