@@ -7,12 +7,27 @@ import io
 from datetime import datetime, timezone
 from typing import Iterable, Iterator, Sequence
 
+from shared.domain.errors import InvalidInput
+
 MAX_LINE_BYTES = 8 * 1024 * 1024  # the data collector keeps a payload over 4 MB out of line
 
 
 def hour_text(hour: datetime) -> str:
     """A segment's hour as the port writes it: "2026-12-02T05:00:00Z"."""
     return hour.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:00:00Z")
+
+
+def since_hour(since: str | None) -> datetime | None:
+    """The UTC hour a `segments(since=...)` argument falls in; InvalidInput unless ISO-8601 with a zone."""
+    if since is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(since)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"since must be an ISO-8601 time, got {str(since)[:40]!r}") from None
+    if moment.tzinfo is None:
+        raise InvalidInput(f"since must name its time zone (UTC: ...Z), got {since[:40]!r}")
+    return moment.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
 
 
 def whole_lines(chunks: Iterable[bytes], max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[bytes, bool]]:

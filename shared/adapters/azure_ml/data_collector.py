@@ -23,7 +23,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient
 
 from shared.adapters.blob_storage import storage_errors
-from shared.adapters.capture_rows import CsvChunks, hour_text, whole_lines
+from shared.adapters.capture_rows import CsvChunks, hour_text, since_hour, whole_lines
 from shared.domain.clock import utc_now
 from shared.domain.errors import InvalidInput
 from shared.domain.naming import validate_deployment_name, validate_endpoint_name
@@ -60,7 +60,7 @@ class DataCollectorInputs:
 
     def segments(self, endpoint: str, deployment: str, since: str | None = None) -> list[CaptureSegment]:
         base = self._folder(endpoint, deployment)
-        start = _hour_of(since)
+        start = since_hour(since)
         found = []
         with storage_errors("listing the data collector's files"):
             try:
@@ -154,18 +154,6 @@ def _file_hour(rest: str) -> datetime | None:
         return datetime(*(int(part) for part in match.groups()), tzinfo=timezone.utc)
     except ValueError:
         return None
-
-
-def _hour_of(since: str | None) -> datetime | None:
-    if since is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(since)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"since must be an ISO-8601 time, got {str(since)[:40]!r}") from None
-    if moment.tzinfo is None:
-        raise InvalidInput(f"since must name its time zone (UTC: ...Z), got {since[:40]!r}")
-    return moment.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
 
 
 def _prefixes(base: str, start: datetime | None, now: datetime) -> list[str]:

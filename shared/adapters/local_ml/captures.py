@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from emulator_formats import endpoint_state
-from shared.adapters.capture_rows import MAX_LINE_BYTES, CsvChunks, hour_text, projected, projection, whole_lines
+from shared.adapters.capture_rows import (
+    MAX_LINE_BYTES, CsvChunks, hour_text, projected, projection, since_hour, whole_lines,
+)
 from shared.domain.errors import InvalidInput
 from shared.domain.naming import validate_deployment_name, validate_endpoint_name
 from shared.ports import CaptureSegment
@@ -28,7 +29,7 @@ class LocalCapturedInputs:
 
     def segments(self, endpoint: str, deployment: str, since: str | None = None) -> list[CaptureSegment]:
         endpoint, deployment = validate_endpoint_name(endpoint), validate_deployment_name(deployment)
-        start = _hour_of(since)
+        start = since_hour(since)
         folder = endpoint_state.captures_folder(self.state_dir, endpoint, deployment)
         try:
             entries = list(folder.iterdir())
@@ -70,18 +71,6 @@ class LocalCapturedInputs:
         if endpoint_state.capture_hour(segment.key) is None:
             raise InvalidInput(f"{segment.key[:80]!r} is not a capture file of {endpoint}/{deployment}")
         return endpoint_state.captures_folder(self.state_dir, endpoint, deployment) / segment.key
-
-
-def _hour_of(since: str | None) -> datetime | None:
-    if since is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(since)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"since must be an ISO-8601 time, got {str(since)[:40]!r}") from None
-    if moment.tzinfo is None:
-        raise InvalidInput(f"since must name its time zone (UTC: ...Z), got {since[:40]!r}")
-    return moment.replace(minute=0, second=0, microsecond=0)
 
 
 def _bounded(handle, left: int | None, chunk_size: int) -> Iterator[bytes]:
