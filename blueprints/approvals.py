@@ -11,7 +11,7 @@ from blueprints.requests import (
     APP_SERVICE, auth_mode, decider, form_body, json_body, page_params, route_id, signed_in, text_field,
 )
 from shared.bootstrap import get_services
-from shared.domain.errors import DomainError, Forbidden, InvalidInput, Unauthorized
+from shared.domain.errors import DomainError, InvalidInput, Unauthorized
 
 log = logging.getLogger(__name__)
 bp = func.Blueprint()
@@ -78,8 +78,7 @@ def _check_signed_in_approver(approvals, principal) -> None:
     """The confirmation page's early answer (the POST checks again, and records a refusal)."""
     if principal is None:
         raise Unauthorized("sign in: this link works only for a signed-in approver")
-    if not approvals.config.approvers.allows(principal):
-        raise Forbidden(f"not an approver: {principal.display} is not listed in APPROVERS")
+    approvals.config.approvers.check(principal)
 
 
 @bp.route(route="review/{id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

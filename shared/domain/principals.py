@@ -20,7 +20,7 @@ import binascii
 import json
 from dataclasses import dataclass, field
 
-from shared.domain.errors import InvalidInput
+from shared.domain.errors import Forbidden, InvalidInput
 
 PRINCIPAL_HEADER = "X-MS-CLIENT-PRINCIPAL"
 PRINCIPAL_IDP_HEADER = "X-MS-CLIENT-PRINCIPAL-IDP"
@@ -65,6 +65,15 @@ class Principal:
 def named(name: str) -> Principal:
     """A reviewer who names themselves (no App Service authentication)."""
     return Principal(name=name.strip())
+
+
+def as_decider(reviewer: "str | Principal") -> Principal:
+    """The principal who decides: the signed-in one as it is, a name given as a named principal;
+    InvalidInput unless it has a name of 1 to 200 characters."""
+    decider = reviewer if isinstance(reviewer, Principal) else named(reviewer or "")
+    if not decider.display or len(decider.display) > 200:
+        raise InvalidInput("reviewer is required (at most 200 characters)")
+    return decider
 
 
 def parse_principal(encoded: str, identity_provider: str = "") -> Principal:
@@ -136,6 +145,11 @@ class ApproverPolicy:
         if not self.approvers:
             return self.anyone_when_empty
         return any(i.casefold() in self.approvers for i in (*principal.identities, *principal.groups))
+
+    def check(self, principal: Principal) -> None:
+        """Nothing when `principal` may decide; else Forbidden naming them."""
+        if not self.allows(principal):
+            raise Forbidden(f"not an approver: {principal.display} is not listed in APPROVERS")
 
 
 def is_requester(principal: Principal, requested_by: list[str] | tuple[str, ...]) -> bool:

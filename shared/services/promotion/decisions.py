@@ -6,7 +6,7 @@ import logging
 from shared.domain.candidates import ACTION_STATUS, EXPIRED, PENDING, Approval, ApprovalExpired
 from shared.domain.errors import Forbidden, InvalidInput
 from shared.domain.links import token_fingerprint, verify_decision
-from shared.domain.principals import Principal, named
+from shared.domain.principals import Principal, as_decider
 from shared.ports import Notification
 from shared.services.promotion import notifications
 from shared.services.promotion.context import PromotionContext
@@ -62,9 +62,7 @@ class ApprovalService:
         recorded in the audit log, and changes nothing."""
         if action not in ACTION_STATUS:
             raise InvalidInput(f"action must be approve or reject; got {action!r}")
-        decider = reviewer if isinstance(reviewer, Principal) else named(reviewer or "")
-        if not decider.display or len(decider.display) > 200:
-            raise InvalidInput("reviewer is required (at most 200 characters)")
+        decider = as_decider(reviewer)
         if link_token is not None:
             self.check_link(approval_id, action, link_token)
         self.check_decider(approval_id, action, decider, via)
@@ -76,8 +74,7 @@ class ApprovalService:
         """The approval, if `decider` may take `action` on it; else Forbidden, recorded (who, what, why)."""
         approval = self.get(approval_id)
         try:
-            if not self.config.approvers.allows(decider):
-                raise Forbidden(f"not an approver: {decider.display} is not listed in APPROVERS")
+            self.config.approvers.check(decider)
             approval.check_decider(action, decider)
         except Forbidden as refused:
             self.ctx.record("decision_refused", decider.display, approval.candidate_version, approval_id=approval.id,

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from shared.domain.candidates import Production
 from shared.domain.clock import iso
-from shared.domain.errors import DomainError, Forbidden, InvalidInput, PlatformError
+from shared.domain.errors import DomainError, Forbidden, PlatformError
 from shared.domain.naming import deployment_name_for
-from shared.domain.principals import Principal, named
+from shared.domain.principals import Principal, as_decider
 from shared.domain.steps import DONE, ROLLBACK_AWAIT, ROLLBACK_DEPLOY, ROLLBACK_SWITCH, StepState
 from shared.ports import Notification
 from shared.services.promotion.context import PromotionContext
@@ -30,9 +30,7 @@ class RollbackService:
         """Claim a rollback to the previous champion and start its steps; Conflict when not possible.
         `reviewer`: the signed-in principal, or (AUTH_MODE=none) the name a reviewer gave. A decider
         APPROVERS does not list is refused (Forbidden), recorded in the audit log, and changes nothing."""
-        decider = reviewer if isinstance(reviewer, Principal) else named(reviewer or "")
-        if not decider.display or len(decider.display) > 200:
-            raise InvalidInput("reviewer is required (at most 200 characters)")
+        decider = as_decider(reviewer)
         self.check_decider(decider, via)
         return self._claim(decider.display, comment)
 
@@ -42,15 +40,18 @@ class RollbackService:
 
     def check_decider(self, decider: Principal, via: str) -> None:
         """Nothing, if `decider` may roll production back; else Forbidden, recorded (who, what, why)."""
-        if self.config.approvers.allows(decider):
-            return
-        refused = Forbidden(f"not an approver: {decider.display} is not listed in APPROVERS")
+        try:
+            self.config.approvers.check(decider)
+        except Forbidden as refused:
+            self._record_refusal(decider, via, refused)
+            raise
+
+    def _record_refusal(self, decider: Principal, via: str, refused: Forbidden) -> None:
         production = self.ctx.repos.production.get()
         self.ctx.record("decision_refused", decider.display, production.previous_version or "", decision="rollback",
                         via=via, reason=refused.message, principal=decider.to_dict(),
                         from_version=production.champion_version)
         log.warning("rollback by %s refused: %s", decider.display, refused.message)
-        raise refused
 
     def _claim(self, by: str, comment: str) -> Production:
         production = self.ctx.repos.production.get()
