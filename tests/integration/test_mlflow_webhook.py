@@ -2,40 +2,23 @@
 from __future__ import annotations
 
 import json
-import queue
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from shared.domain.errors import Unauthorized
 from shared.domain.event_parsing import parse_mlflow_webhook
 from shared.domain.signatures import verify_mlflow_signature
+from tests.http_receiver import post_receiver
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def receiver():
-    received: queue.Queue = queue.Queue()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.put((dict(self.headers), body))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", received
-    server.shutdown()
-    server.server_close()
+    with post_receiver() as receiving:
+        yield receiving
 
 
 def test_model_version_created_delivery_verifies_and_parses(mlflow_server, receiver):

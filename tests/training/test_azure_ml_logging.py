@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import subprocess
 import sys
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from tests.http_receiver import post_receiver
 from tests.training.azure_like_proxy import AzureLikeProxy
 from tests.training.conftest import SAMPLE_CSV
 from tests.training.test_train import MANIFEST
@@ -33,29 +31,15 @@ def proxy(mlflow_server):
 
 @pytest.fixture
 def webhook_deliveries(mlflow_server):
-    """Bodies of the `model_version.created` deliveries the real server sends while the test runs."""
+    """(headers, body) of the `model_version.created` deliveries the real server sends while the test runs."""
     from mlflow import MlflowClient
 
-    received: queue.Queue = queue.Queue()
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self):
-            received.put(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    client = MlflowClient(mlflow_server)
-    webhook = client.create_webhook(f"hb-{uuid.uuid4().hex[:6]}", f"http://127.0.0.1:{server.server_port}/hook",
-                                    events=["model_version.created"], secret=uuid.uuid4().hex)
-    yield received
-    client.delete_webhook(webhook.webhook_id)
-    server.shutdown()
-    server.server_close()
+    with post_receiver() as (url, received):
+        client = MlflowClient(mlflow_server)
+        webhook = client.create_webhook(f"hb-{uuid.uuid4().hex[:6]}", url, events=["model_version.created"],
+                                        secret=uuid.uuid4().hex)
+        yield received
+        client.delete_webhook(webhook.webhook_id)
 
 
 def azure_ml_job_run(tracking_uri: str) -> str:
@@ -101,7 +85,8 @@ def test_job_registers_a_tagged_version_without_the_logged_models_api(proxy, mlf
     assert set(version.tags) >= {"training_set_batches", "training_set", "algorithm", "metric.auc", "metric.f1"}
     # tags at creation: the create call carried them, and so does the registry's webhook
     assert {t["key"]: t["value"] for t in create.body["tags"]} == version.tags
-    delivery = webhook_deliveries.get(timeout=30)
+    _, body = webhook_deliveries.get(timeout=30)
+    delivery = json.loads(body)
     assert (delivery["data"]["name"], delivery["data"]["version"]) == (model, "1")
     assert delivery["data"]["tags"] == version.tags
 
