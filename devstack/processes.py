@@ -156,6 +156,11 @@ def start_azurite(data_dir: Path, log_dir: Path, blob_port: int = 10000, queue_p
     return process
 
 
+# How long the MLflow server may deliver a model event to the webhooks it listed before: a webhook
+# created less than this before an event can miss it.
+WEBHOOK_CACHE_TTL_SECONDS = 1
+
+
 def mlflow_server_env(webhook_encryption_key: str) -> dict[str, str]:
     return {
         "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": webhook_encryption_key,
@@ -164,7 +169,7 @@ def mlflow_server_env(webhook_encryption_key: str) -> dict[str, str]:
         "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
         # The server caches its webhook list (60 s by default): a webhook registered or
         # re-keyed after the first model event would otherwise be ignored for a minute.
-        "MLFLOW_WEBHOOK_CACHE_TTL": "1",
+        "MLFLOW_WEBHOOK_CACHE_TTL": str(WEBHOOK_CACHE_TTL_SECONDS),
     }
 
 

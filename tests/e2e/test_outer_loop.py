@@ -223,11 +223,19 @@ def test_rollback_gives_traffic_back_to_the_previous_champion(local_stack, api):
     assert status == 200 and headers.get("azureml-model-deployment") == after["champion_deployment"]
 
 
+def _settled(candidate: dict) -> bool:
+    """Off the candidate path and no step of it queued or running: a candidate reads awaiting
+    approval a moment before its request_approval step closes."""
+    steps = candidate.get("steps") or {}
+    idle = steps.get("step") == "done" or not (steps.get("enqueued") or steps.get("claimed_at"))
+    return candidate["status"] not in ("received", "gating", "deploying") and idle
+
+
 def settled_candidates(api: ApiClient) -> list[dict]:
     """The candidates once none is on its queued steps (an earlier test's may still be)."""
     def settled():
         found = api.get_json("/api/candidates")["candidates"]
-        return found if all(c["status"] not in ("received", "gating", "deploying") for c in found) else None
+        return found if all(_settled(c) for c in found) else None
 
     return wait_for("every candidate settled", settled, 240, interval=0.5)
 

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from devstack.processes import WEBHOOK_CACHE_TTL_SECONDS
 from shared.domain.errors import Unauthorized
 from shared.domain.event_parsing import parse_mlflow_webhook
 from shared.domain.signatures import verify_mlflow_signature
@@ -29,6 +30,8 @@ def test_model_version_created_delivery_verifies_and_parses(mlflow_server, recei
     secret = uuid.uuid4().hex
     webhook = client.create_webhook(f"test-{uuid.uuid4().hex[:6]}", url, events=["model_version.created"], secret=secret)
     name = f"model-{uuid.uuid4().hex[:6]}"
+    # Another test's model event may have just cached the server's webhook list without this one.
+    time.sleep(WEBHOOK_CACHE_TTL_SECONDS + 0.5)
     try:
         experiment = client.create_experiment(name)
         run = client.create_run(experiment)
