@@ -121,6 +121,8 @@ class FakeMLPlatform:
     submitted: list[TrainingJobRequest] = field(default_factory=list)
     statuses: dict[str, JobStatus] = field(default_factory=dict)
     model_versions: dict[tuple[str, str], ModelVersionInfo] = field(default_factory=dict)
+    # (name, version) → {relative path: bytes}; a version without an entry has files naming it
+    artifacts: dict[tuple[str, str], dict[str, bytes]] = field(default_factory=dict)
 
     def submit_training_job(self, request):
         if request.job_name not in self.statuses:
@@ -144,6 +146,21 @@ class FakeMLPlatform:
         if (name, str(version)) not in self.model_versions:
             raise NotFound(f"model {name} version {version} is not registered")
         return self.model_versions[(name, str(version))]
+
+    def model_artifact_digest(self, name, version):
+        import hashlib
+
+        from shared.ports import artifact_digest
+
+        self.get_model_version(name, version)  # NotFound as the registry answers
+        files = self.artifacts.get((name, str(version))) or {
+            "model/MLmodel": f"flavors: sklearn\nname: {name}\nversion: {version}\n".encode(),
+            "model/model.skops": f"weights of {name} v{version}".encode()}
+        return artifact_digest((path, hashlib.sha256(data).hexdigest()) for path, data in files.items())
+
+    def set_artifacts(self, name, version, files: dict[str, bytes]) -> None:
+        """The version's artifact files (what a person overwriting them in the store would leave)."""
+        self.artifacts[(name, str(version))] = dict(files)
 
     def list_model_versions(self, name):
         found = [info for (model, _), info in self.model_versions.items() if model == name]

@@ -35,8 +35,9 @@ PENDING = "pending"
 DECIDING = "deciding"  # claimed by one decision; its steps run (promotion or teardown)
 APPROVED = "approved"
 PROMOTION_FAILED = "promotion_failed"  # approved, but the health-checked switch failed: the champion kept traffic
+VOID = "void"  # the candidate's artifacts or its evidence changed after the request: no decision can apply
 APPROVAL_OPEN = frozenset({PENDING, DECIDING})
-APPROVAL_FINAL = frozenset({APPROVED, REJECTED, EXPIRED, SUPERSEDED, FAILED, PROMOTION_FAILED})
+APPROVAL_FINAL = frozenset({APPROVED, REJECTED, EXPIRED, SUPERSEDED, FAILED, PROMOTION_FAILED, VOID})
 APPROVAL_STATUSES = frozenset({PENDING}) | APPROVAL_FINAL
 LISTABLE_APPROVAL_STATUSES = APPROVAL_STATUSES | {DECIDING}
 ACTIONS = ("approve", "reject")
@@ -119,6 +120,10 @@ class Approval:
     used_links: list[str] = field(default_factory=list)
     steps: dict = field(default_factory=dict)  # StepState of the claimed decision's steps
     requested_by: list[str] = field(default_factory=list)  # the candidate's requesters (four-eyes rule)
+    # What was reviewed ("" for approvals made before binding): "sha256:..." of the version's artifact
+    # files and of the evidence document; a decision on anything else voids the approval.
+    artifact_digest: str = ""
+    evidence_digest: str = ""
 
     @property
     def is_open(self) -> bool:
@@ -156,6 +161,12 @@ class Approval:
             return False
         self.status, self.decided_by, self.decided_at, self.decided_via, self.reason = status, actor, iso(now), via, reason
         return True
+
+    def void(self, reason: str, at: datetime) -> None:
+        """What was reviewed changed (artifacts or evidence): the pending approval can never be decided."""
+        if self.status != PENDING:
+            raise Conflict(f"approval {self.id} is already {self.status}")
+        self.status, self.decided_at, self.reason = VOID, iso(at), reason[:2000]
 
     def finish(self, status: str, reason: str | None = None) -> None:
         """The claimed decision's outcome: approved, rejected, or failed (with why)."""

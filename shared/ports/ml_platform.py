@@ -1,6 +1,7 @@
 """The ML platform port: command jobs and the model registry (Azure ML, or local processes + MLflow)."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol
 
@@ -41,6 +42,13 @@ class RowsSource:
     max_rows_per_file: int | None = None
 
 
+def artifact_digest(file_hashes: Iterable[tuple[str, str]]) -> str:
+    """The digest of a model version's artifact files from (relative/path, sha256 hex of the file)
+    pairs, in any order: "sha256:" + hex of sha256 over the sorted "relative/path\0<sha256>\n" lines."""
+    lines = sorted(f"{path}\0{sha}\n" for path, sha in file_hashes)
+    return "sha256:" + hashlib.sha256("".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class MLPlatform(Protocol):
     """The ML platform: command jobs and the model registry (endpoints come with the outer loop)."""
 
@@ -52,6 +60,12 @@ class MLPlatform(Protocol):
 
     def get_model_version(self, name: str, version: str) -> ModelVersionInfo:
         """A registered model version with its tags and its run's metrics; NotFound when the registry has no such version."""
+
+    def model_artifact_digest(self, name: str, version: str) -> str:
+        """What exactly the version is: "sha256:" + hex of sha256 over the sorted
+        "relative/path\0<sha256 hex of the file>\n" lines of the version's artifact files (paths
+        relative to the version's artifact folder, "/"-separated), as `artifact_digest` computes it;
+        NotFound when the registry has no such version."""
 
     def list_model_versions(self, name: str) -> Iterable[ModelVersionInfo]:
         """Every registered version, all pages followed, with tags (get_model_version reads metrics); none if unregistered."""
