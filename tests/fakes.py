@@ -154,8 +154,8 @@ class FakeMLPlatform:
 
         self.get_model_version(name, version)  # NotFound as the registry answers
         files = self.artifacts.get((name, str(version))) or {
-            "model/MLmodel": f"flavors: sklearn\nname: {name}\nversion: {version}\n".encode(),
-            "model/model.skops": f"weights of {name} v{version}".encode()}
+            "MLmodel": f"flavors: sklearn\nname: {name}\nversion: {version}\n".encode(),
+            "model.skops": f"weights of {name} v{version}".encode()}
         return artifact_digest((path, hashlib.sha256(data).hexdigest()) for path, data in files.items())
 
     def set_artifacts(self, name, version, files: dict[str, bytes]) -> None:

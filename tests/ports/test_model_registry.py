@@ -2,7 +2,9 @@
 on a real MLflow server (the registry every model event is checked against)."""
 from __future__ import annotations
 
+import hashlib
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -14,10 +16,11 @@ SIDES = ["fake", pytest.param("mlflow", marks=pytest.mark.integration)]
 
 
 class Registry:
-    """An MLPlatform and a way to register a version the way training does (tags on the version)."""
+    """An MLPlatform and ways to register a version the way training does (tags on the version;
+    artifact files under the run's model/ folder)."""
 
-    def __init__(self, platform, register):
-        self.platform, self.register = platform, register
+    def __init__(self, platform, register, register_files=None):
+        self.platform, self.register, self.register_files = platform, register, register_files
 
 
 @pytest.fixture(params=SIDES)
@@ -26,8 +29,15 @@ def registry(request) -> Registry:
         from tests.fakes import FakeMLPlatform
 
         fake = FakeMLPlatform()
-        return Registry(fake, lambda name, tags: fake.register_model_version(
-            name, len(fake.list_model_versions(name)) + 1, **tags).version)
+
+        def register_fake(name: str, tags: dict) -> str:
+            return fake.register_model_version(name, len(fake.list_model_versions(name)) + 1, **tags).version
+
+        def register_fake_files(name: str, files: dict, artifact_uri_source: bool = False) -> str:
+            version = register_fake(name, {})
+            fake.set_artifacts(name, version, files)
+            return version
+        return Registry(fake, register_fake, register_fake_files)
     from mlflow import MlflowClient
 
     from shared.adapters.local_ml.platform import LocalMLPlatform
@@ -44,10 +54,25 @@ def registry(request) -> Registry:
         run = client.create_run(experiment)
         return client.create_model_version(name, f"runs:/{run.info.run_id}/model", run.info.run_id, tags=tags).version
 
+    def register_files(name: str, files: dict, artifact_uri_source: bool = False) -> str:
+        try:
+            client.create_registered_model(name)
+        except Exception:  # noqa: BLE001 - registered by an earlier call of this test
+            pass
+        run = client.create_run(experiment)
+        with tempfile.TemporaryDirectory() as folder:
+            for path, data in files.items():
+                (Path(folder) / path).parent.mkdir(parents=True, exist_ok=True)
+                (Path(folder) / path).write_bytes(data)
+            client.log_artifacts(run.info.run_id, folder, "model")
+        # mlflow.register_model (training) records the run's artifact URI + /model; runs:/ is the other spelling
+        source = f"{run.info.artifact_uri}/model" if artifact_uri_source else f"runs:/{run.info.run_id}/model"
+        return client.create_model_version(name, source, run.info.run_id).version
+
     platform = LocalMLPlatform(jobs_dir=str(request.getfixturevalue("tmp_path")), storage_connection="",
                                tracking_uri=tracking_uri, events_url="http://127.0.0.1:9/none", events_key="k",
                                training_python=Path(sys.executable))  # submits no job
-    return Registry(platform, register)
+    return Registry(platform, register, register_files)
 
 
 def model_name() -> str:
@@ -84,6 +109,39 @@ def test_a_version_that_is_not_registered_is_not_found(registry):
         registry.platform.get_model_version(name, "50")
     with pytest.raises(NotFound):
         registry.platform.get_model_version(model_name(), "1")
+
+
+MODEL_FILES = {"MLmodel": b"flavors:\n  sklearn: {}\n", "model.skops": b"\x00weights" * 1000,
+               "sub/requirements.txt": b"scikit-learn==1.5\n"}
+
+
+def expected_digest(files: dict) -> str:
+    lines = sorted(f"{path}\0{hashlib.sha256(data).hexdigest()}\n" for path, data in files.items())
+    return "sha256:" + hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def test_the_artifact_digest_covers_every_file_of_the_version_by_its_path_and_content(registry):
+    name = model_name()
+    first = registry.register_files(name, MODEL_FILES)
+    same = registry.register_files(name, MODEL_FILES, artifact_uri_source=True)
+    changed = registry.register_files(name, {**MODEL_FILES, "model.skops": b"\x00weights" * 999 + b"\x01"})
+    moved = registry.register_files(name, {"MLmodel": MODEL_FILES["MLmodel"], "model.bin": MODEL_FILES["model.skops"],
+                                           "sub/requirements.txt": MODEL_FILES["sub/requirements.txt"]})
+
+    digests = {v: registry.platform.model_artifact_digest(name, v) for v in (first, same, changed, moved)}
+
+    assert digests[first] == digests[same] == expected_digest(MODEL_FILES)
+    assert len({digests[first], digests[changed], digests[moved]}) == 3
+    assert registry.platform.model_artifact_digest(name, first) == digests[first]  # stable
+
+
+def test_the_artifact_digest_of_a_version_that_is_not_registered_is_not_found(registry):
+    name = model_name()
+    registry.register_files(name, MODEL_FILES)
+    with pytest.raises(NotFound):
+        registry.platform.model_artifact_digest(name, "50")
+    with pytest.raises(NotFound):
+        registry.platform.model_artifact_digest(model_name(), "1")
 
 
 @pytest.mark.integration

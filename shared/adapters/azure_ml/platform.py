@@ -4,7 +4,10 @@ How a training job reads its data: shared/adapters/azure_ml/training_job.py.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
+import tempfile
+from pathlib import Path
 
 from shared.adapters.azure_ml.config import AzureMLConfig
 from shared.adapters.azure_ml.errors import azure_step, translate
@@ -13,7 +16,7 @@ from shared.domain.errors import Conflict, InvalidInput, NotFound, PlatformError
 from shared.domain.model_contract import JOB_NAME_TAG, METRIC_TAG_PREFIX
 from shared.domain.training import CANCELED, COMPLETED, FAILED, QUEUED, RUNNING, JobStatus
 from shared.domain.evaluation import ScoredRows
-from shared.ports import ModelVersionInfo, RowsSource, TrainingJobRequest
+from shared.ports import ModelVersionInfo, RowsSource, TrainingJobRequest, artifact_digest
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +140,23 @@ class AzureMLPlatform:
         except NotFound:
             return []
 
+    def model_artifact_digest(self, name: str, version: str) -> str:
+        """The model asset's files, downloaded as the gate loads the model (MLflow's models:/ URI on
+        the workspace's registry) into a temporary folder and hashed from disk one file at a time."""
+        self.get_model_version(name, version)  # NotFound before anything is downloaded
+        uri = self._mlflow_ready_uri()
+        with tempfile.TemporaryDirectory(prefix="model-digest-") as folder:
+            with azure_step(f"download the files of model {name} version {version} from Azure ML"):
+                import mlflow
+
+                root = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}",
+                                                                dst_path=folder, tracking_uri=uri))
+            hashes = [(path.relative_to(root).as_posix(), _file_sha256(path))
+                      for path in root.rglob("*") if path.is_file()]
+        if not hashes:
+            raise PlatformError(f"model {name} version {version} has no files in Azure ML")
+        return artifact_digest(hashes)
+
     # ------------------------------------------ evaluation (MLflow, workspace tracking)
 
     def tracking_uri(self) -> str:
@@ -185,6 +205,14 @@ class AzureMLPlatform:
 
 
 # ----------------------------------------------------------------------- helpers
+
+
+def _file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(chunk_size):
+            sha.update(chunk)
+    return sha.hexdigest()
 
 
 def _model_info(model) -> ModelVersionInfo:

@@ -16,10 +16,10 @@ from emulator_formats import job_folder
 from shared.adapters.local_ml.mlflow_rest import MlflowRest
 from shared.adapters.local_ml.processes import REPO_ROOT, alive, start_time, tail
 from shared.domain.batches import BatchRef
-from shared.domain.errors import NotFound
+from shared.domain.errors import NotFound, PlatformError
 from shared.domain.training import COMPLETED, FAILED, QUEUED, RUNNING, TERMINAL, TRAINING_FLAGS, JobStatus
 from shared.domain.evaluation import ScoredRows
-from shared.ports import ModelVersionInfo, RowsSource, TrainingJobRequest
+from shared.ports import ModelVersionInfo, RowsSource, TrainingJobRequest, artifact_digest
 
 LOCAL_EXPERIMENT = "diabetes-training"  # the local backend has one experiment (Azure's is AZUREML_EXPERIMENT)
 
@@ -107,6 +107,21 @@ class LocalMLPlatform:
             metrics = {m["key"]: m["value"] for m in run.get("data", {}).get("metrics", [])}
         return replace(info, metrics=metrics)
 
+    def model_artifact_digest(self, name: str, version: str) -> str:
+        """The version's files are its run's artifacts under its source (runs:/<run>/model, or the
+        run's artifact URI + /model as mlflow.register_model records it), each streamed and hashed."""
+        found = self.mlflow.model_version(name, version)
+        run_id, source = found.get("run_id") or "", found.get("source", "")
+        folder = _run_folder(source, run_id, self.mlflow.run(run_id)["info"].get("artifact_uri", "") if run_id else "")
+        if folder is None:
+            raise PlatformError(f"model {name} v{version}: its artifacts ({source[:200]}) are not a run's artifacts")
+        prefix = f"{folder}/" if folder else ""
+        hashes = [(path[len(prefix):], self.mlflow.run_file_sha256(run_id, path))
+                  for path in self.mlflow.run_files(run_id, folder)]
+        if not hashes:
+            raise PlatformError(f"model {name} v{version} has no artifact files under {source[:200]}")
+        return artifact_digest(hashes)
+
     def list_model_versions(self, name: str) -> Iterator[ModelVersionInfo]:
         """The registry's versions of the model (MLflow's model-versions/search), without run metrics."""
         return (_version_info(found) for found in self.mlflow.search_model_versions(name))
@@ -160,6 +175,19 @@ def _version_info(model_version: dict) -> ModelVersionInfo:
     return ModelVersionInfo(model_version["name"], str(model_version["version"]), model_version.get("run_id") or None,
                             model_version.get("source", ""), tags, {},
                             created_by=str(model_version.get("user_id") or "").strip())
+
+
+def _run_folder(source: str, run_id: str, run_artifact_uri: str) -> str | None:
+    """The folder of the run's artifacts a version's source names ("" the root), None if none."""
+    if not run_id:
+        return None
+    if source.startswith(f"runs:/{run_id}"):
+        rest = source[len(f"runs:/{run_id}"):]
+        return rest.strip("/") if rest == "" or rest.startswith("/") else None
+    root = run_artifact_uri.rstrip("/")
+    if root and (source == root or source.startswith(f"{root}/")):
+        return source[len(root):].strip("/")
+    return None
 
 
 def _write_training_set(job_dir: Path, request: TrainingJobRequest) -> None:
