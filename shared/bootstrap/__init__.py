@@ -20,6 +20,7 @@ from shared.ports import (
     AuditLog, CapturedInputs, DocumentStore, FileStore, MLPlatform, Notifier, OnlineEndpoints, StepQueue, WindowReader,
 )
 from shared.services.audit import AuditTrail
+from shared.services.evidence import EvidenceService
 from shared.services.ingestion import DataIngestion, IngestionConfig
 from shared.services.model_events import ModelEvents
 from shared.services.monitoring import (
@@ -52,6 +53,7 @@ class Services:
     performance: PerformanceTracking
     retraining: RetrainingPolicy
     audit: AuditTrail
+    evidence: EvidenceService
 
 
 def build_services(
@@ -103,8 +105,9 @@ def build_services(
                               IngestionConfig(settings.storage.quarantine_container, contract,
                                               train_on_new_data="new_data" in settings.monitoring.retrain_triggers), clock,
                               audit)
+    evidence = EvidenceService(repos, platform, urls, drift.config, clock)
     ctx = PromotionContext(delivery_config(settings), repos, files, platform, endpoints, notifier, audit, urls, clock,
-                           captures)
+                           captures, evidence)
     runner = StepRunner(queue or step_queue_adapter(settings),
                         [CandidateTrack(ctx), DecisionTrack(ctx), RollbackTrack(ctx)], clock,
                         settings.delivery.step_max_dequeue_count)
@@ -116,7 +119,7 @@ def build_services(
                                platform)
     sweeper = Sweeper(ctx, approvals, runner, ProductionHealth(ctx, rollback))
     return Services(settings, repos, urls, ingestion, training, model_events, candidates, approvals, rollback,
-                    sweeper, runner, drift, performance, retraining, audit)
+                    sweeper, runner, drift, performance, retraining, audit, evidence=evidence)
 
 
 _services: Services | None = None

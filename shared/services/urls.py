@@ -20,6 +20,7 @@ ROUTES = {
     "redeploy": "candidates/{name}/{version}/redeploy",
     "drift": "drift",
     "drift_report": "drift/reports/{id}",
+    "audit": "audit",
 }
 
 
@@ -57,3 +58,6 @@ class PublicUrls:
 
     def drift_report(self, check_id: str) -> str:
         return self._url("drift_report", id=check_id)
+
+    def audit(self) -> str:
+        return self._url("audit")

@@ -26,6 +26,7 @@ def test_built_urls_fill_the_templates_and_escape_their_parts():
         "redeploy": urls.redeploy("diabetes-classifier", "7"),
         "drift": urls.drift(),
         "drift_report": urls.drift_report("20261202T000000-abcdef"),
+        "audit": urls.audit(),
     }
     assert set(built) == set(ROUTES)
     for name, url in built.items():

@@ -146,11 +146,16 @@ class CandidateTrack:
             self.ctx.endpoints.set_traffic(self.config.endpoint_name, dict(endpoint.traffic),
                                            {candidate.deployment: self.config.mirror_percent})
         approval = self._approval(candidate, production, state.attempt)
-        try:
-            self.ctx.repos.approvals.add(approval)
-            created = True
-        except DocumentExists:  # this step ran before and crashed after creating it
-            approval, created = self.ctx.repos.approvals.get(approval.id), False
+        stored, created = self.ctx.repos.approvals.find(approval.id), False
+        if stored is None:
+            self._bind(candidate, approval)
+            try:
+                self.ctx.repos.approvals.add(approval)
+                created = True
+            except DocumentExists:  # another delivery of this step stored it meanwhile
+                stored = self.ctx.repos.approvals.get(approval.id)
+        if not created:  # this step ran before and crashed after creating it
+            approval = stored
             if approval.status != "pending":
                 return Next(DONE)  # already decided (or closed): nothing here may undo that
         self.ctx.repos.production.change(lambda p: p.stage(version, candidate.deployment, approval.id))
@@ -212,6 +217,14 @@ class CandidateTrack:
         closed = close_approval(self.ctx, old_approval, SUPERSEDED, actor="system", reason=f"superseded by v{version}")
         if closed and old_deployment:
             remove_staging_quietly(self.ctx, old_deployment)
+
+    def _bind(self, candidate, approval: Approval) -> None:
+        """Bind the approval to what is reviewed: the version's artifact files and the evidence document,
+        issued once per approval id (a re-run after a crash before the approval was stored reuses it)."""
+        approval.artifact_digest = self.ctx.platform.model_artifact_digest(self.config.model_name, candidate.version)
+        if self.ctx.evidence is not None:
+            document, approval.evidence_digest = self.ctx.evidence.issue(candidate, approval)
+            approval.artifact_digest = document["artifact_digest"]
 
     def _approval(self, candidate, production: Production, attempt: int) -> Approval:
         now = self.ctx.clock()

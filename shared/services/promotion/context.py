@@ -12,6 +12,7 @@ from shared.domain.gate import GatePolicy
 from shared.domain.principals import ApproverPolicy
 from shared.domain.smoke import check_response, payload
 from shared.ports import AuditLog, CapturedInputs, FileStore, MLPlatform, Notifier, OnlineEndpoints
+from shared.services.evidence import EvidenceService
 from shared.services.repositories import Repositories
 from shared.services.urls import PublicUrls
 
@@ -53,6 +54,7 @@ class PromotionContext:
     urls: PublicUrls
     clock: Callable[[], datetime]
     captures: CapturedInputs | None = None  # the inputs of live traffic (none: not read back)
+    evidence: EvidenceService | None = None  # the evidence documents of approval requests (none: not issued)
 
     def record(self, action: str, actor: str, version: str, **details) -> None:
         """One audit entry about a version of this model."""

@@ -14,6 +14,7 @@ from shared.services.repositories.approvals import ApprovalRepository
 from shared.services.repositories.batches import AcceptedData, BatchRepository
 from shared.services.repositories.candidates import CandidateRepository, ProductionRepository
 from shared.services.repositories.capture_profiles import CaptureProfileRepository
+from shared.services.repositories.evidence import EvidenceRepository
 from shared.services.repositories.jobs import JobRepository, TrainingRequests
 from shared.services.repositories.merged_profiles import MergedProfileRepository
 from shared.services.repositories.models import MalformedEvents, ModelEventRepository
@@ -41,6 +42,7 @@ class Repositories:
     profiles: WindowProfileRepository
     capture_profiles: CaptureProfileRepository
     merged_profiles: MergedProfileRepository
+    evidence: EvidenceRepository
 
     @classmethod
     def on(cls, store: DocumentStore, model_name: str, clock: Callable[[], datetime]) -> "Repositories":
@@ -53,6 +55,7 @@ class Repositories:
             drift_checks=DriftCheckRepository(store), performance=PerformanceRepository(store),
             retraining=RetrainingLog(store), profiles=WindowProfileRepository(store),
             capture_profiles=CaptureProfileRepository(store), merged_profiles=MergedProfileRepository(store),
+            evidence=EvidenceRepository(store, model_name),
         )
 
 
