@@ -11,7 +11,7 @@ from blueprints.requests import (
     APP_SERVICE, auth_mode, decider, form_body, json_body, page_params, route_id, signed_in, text_field,
 )
 from shared.bootstrap import get_services
-from shared.domain.errors import DomainError, InvalidInput, Unauthorized
+from shared.domain.errors import DomainError, InvalidInput, NotFound, Unauthorized
 
 log = logging.getLogger(__name__)
 bp = func.Blueprint()
@@ -51,7 +51,8 @@ def review_link(req: func.HttpRequest) -> func.HttpResponse:
     try:
         if action not in ("approve", "reject"):
             raise InvalidInput("unknown action")
-        approvals = get_services().approvals
+        services = get_services()
+        approvals = services.approvals
         if req.method == "GET":
             mode = auth_mode()
             principal = signed_in(req, mode)
@@ -61,7 +62,8 @@ def review_link(req: func.HttpRequest) -> func.HttpResponse:
                 return review_pages.decided(approval)
             if mode == APP_SERVICE:
                 _check_signed_in_approver(approvals, principal)
-            return review_pages.confirmation(approval, action, token, principal.display if principal else None)
+            return review_pages.confirmation(approval, action, token, principal.display if principal else None,
+                                             evidence_of(services, approval.id))
         fields = form_body(req)
         token = fields.get("token") or req.params.get("token", "")
         approval = approvals.decide(approval_id, action, decider(req, fields), text_field(fields, "comment"),
@@ -83,14 +85,24 @@ def _check_signed_in_approver(approvals, principal) -> None:
 
 @bp.route(route="review/{id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def review_details(req: func.HttpRequest) -> func.HttpResponse:
+    """The card's Details link (a view token): the evidence page of the approval, read-only."""
     try:
-        approval = get_services().approvals.check_link(req.route_params["id"], "view", req.params.get("token", ""))
-        return review_pages.page(f"{approval.model_name} v{approval.candidate_version}", review_pages.summary(approval))
+        services = get_services()
+        approval = services.approvals.check_link(req.route_params["id"], "view", req.params.get("token", ""))
+        return review_pages.details(approval, evidence_of(services, approval.id))
     except DomainError as error:
         return review_pages.problem(error.status, error.message)
     except Exception:
         log.exception("review details failed")
         return review_pages.problem(500, "internal error")
+
+
+def evidence_of(services, approval_id: str) -> dict | None:
+    """The evidence document the approval was issued with; None for approvals made before there were any."""
+    try:
+        return services.evidence.for_approval(approval_id)
+    except NotFound:
+        return None
 
 
 @bp.route(route="rollback", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)

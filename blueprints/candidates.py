@@ -5,10 +5,11 @@ import logging
 
 import azure.functions as func
 
-from blueprints.http import accepted, http_errors, json_response, page_response
+from blueprints import review_pages
+from blueprints.http import accepted, domain_error_response, http_errors, json_response, page_response, query_choice
 from blueprints.requests import page_params, version_param
 from shared.bootstrap import get_services
-from shared.domain.errors import InvalidInput
+from shared.domain.errors import DomainError, InvalidInput
 
 log = logging.getLogger(__name__)
 bp = func.Blueprint()
@@ -54,3 +55,24 @@ def redeploy_candidate(req: func.HttpRequest) -> func.HttpResponse:
 @http_errors
 def production(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(get_services().candidates.production().to_dict())
+
+
+@bp.route(route="candidates/{name}/{version}/evidence", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@http_errors
+def candidate_evidence(req: func.HttpRequest) -> func.HttpResponse:
+    """The newest evidence document of a model version: the page, or `?format=json` the document itself.
+    The page carries no decision link: deciding takes the signed links or the approvals API."""
+    as_json = query_choice(req, "format", {"html", "json"}) == "json"
+    try:
+        services = get_services()
+        name, version = req.route_params.get("name") or "", version_param(req)
+        if name != services.settings.model_name:
+            raise InvalidInput(f"this service handles model {services.settings.model_name!r}, not {name[:60]!r}")
+        document = services.evidence.for_candidate(name, version)
+    except DomainError as error:
+        if as_json:
+            return domain_error_response(error)
+        return review_pages.problem(error.status, error.message, "Evidence not available")
+    if as_json:
+        return json_response(document)
+    return review_pages.evidence_page(document, services.evidence.digest(document))

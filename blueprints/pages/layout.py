@@ -19,7 +19,7 @@ CSS = (
     "h1{font-size:1.45rem;line-height:1.25;margin:.75rem 0 .25rem;overflow-wrap:anywhere}"
     "h2{font-size:1.1rem;margin:2.25rem 0 .6rem;padding-bottom:.2rem;border-bottom:2px solid var(--ink)}"
     "h3{font-size:.95rem;margin:1.25rem 0 .4rem}"
-    "p,li,dd,td,th{overflow-wrap:anywhere}a{color:var(--accent)}"
+    "p,li,dd,td{overflow-wrap:anywhere}a{color:var(--accent)}"
     ".kicker{margin:0;color:var(--muted);font-size:.8rem;letter-spacing:.08em;text-transform:uppercase}"
     ".meta,.note{color:var(--muted);font-size:.875rem}"
     ".verdict{border-left:6px solid var(--muted);background:var(--band);padding:.75rem 1rem;margin:1rem 0;"
@@ -37,8 +37,9 @@ CSS = (
     "caption{caption-side:top;text-align:left;font-size:.8rem;color:var(--muted);padding:0 0 .25rem}"
     "code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.8rem;"
     "word-break:break-all}"
-    ".figure{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:.5rem 1.5rem;align-items:start;"
-    "margin:.75rem 0 1.25rem}.figure svg{display:block;width:100%;height:auto}"
+    ".figure{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:.5rem 1.5rem;align-items:start;"
+    "margin:.75rem 0 1.25rem}.figure svg{display:block;width:100%;height:auto}.figure th{white-space:normal}"
+    ".pair svg{display:block;width:100%;max-width:19rem;height:auto}"
     ".pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,17rem),1fr));gap:.5rem 1.5rem}"
     "dl.facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15rem 1rem;margin:.5rem 0;"
     "font-size:.9rem}dt{color:var(--muted)}dd{margin:0}"
@@ -77,20 +78,25 @@ HEADERS = {
 }
 
 
-def html_document(title: str, body: str, heading: str | None = None) -> str:
+def html_document(title: str, body: str, heading: str | None = None, refresh_seconds: int | None = None) -> str:
     """The whole page; `title` is plain text (escaped here), `body` is HTML already escaped by its renderer.
-    `heading` is the h1 (default: the title; "" for none, when the body brings its own)."""
+    `heading` is the h1 (default: the title; "" for none, when the body brings its own); `refresh_seconds`:
+    the page reloads itself that often (a meta refresh, no script)."""
     h1 = esc(title) if heading is None else esc(heading)
-    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+    refresh = f"<meta http-equiv='refresh' content='{int(refresh_seconds)}'>" if refresh_seconds else ""
+    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>" + refresh +
             "<meta name='viewport' content='width=device-width,initial-scale=1'>"
-            "<meta name='robots' content='noindex'><meta name='referrer' content='no-referrer'>"
+            # The empty icon: without one a browser asks for /favicon.ico, which the app does not serve.
+            "<meta name='robots' content='noindex'><meta name='referrer' content='no-referrer'><link rel='icon' href='data:,'>"
             f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>"
             + (f"<h1>{h1}</h1>" if h1 else "") + body + "</main></body></html>")
 
 
-def response(title: str, body: str, status: int = 200, heading: str | None = None) -> func.HttpResponse:
+def response(title: str, body: str, status: int = 200, heading: str | None = None,
+             refresh_seconds: int | None = None) -> func.HttpResponse:
     """The page as an HTTP response with the policy that allows exactly its stylesheet."""
-    return func.HttpResponse(html_document(title, body, heading), status_code=status, mimetype="text/html",
+    return func.HttpResponse(html_document(title, body, heading, refresh_seconds), status_code=status,
+                             mimetype="text/html",
                              charset="utf-8", headers=dict(HEADERS))
 
 

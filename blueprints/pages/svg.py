@@ -51,7 +51,8 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     first = math.floor(low / step) * step
     ticks, value = [], first
     while value <= high + step * 1e-9:
-        ticks.append(round(value, 10))
+        if value >= low - step * 1e-9:
+            ticks.append(round(value, 10))
         value += step
     return ticks
 
@@ -66,7 +67,7 @@ def _tick_label(value: float, ticks: list[float]) -> str:
 class _Frame:
     """Data → viewBox coordinates for one plot area."""
 
-    def __init__(self, width, height, x_range, y_range, left=50, right=14, top=30, bottom=42):
+    def __init__(self, width, height, x_range, y_range, left=60, right=16, top=30, bottom=42):
         self.x0, self.x1 = left, width - right
         self.y0, self.y1 = height - bottom, top
         self.xr, self.yr = x_range, y_range
@@ -89,8 +90,9 @@ class _Frame:
         for i, t in enumerate(x_ticks):
             x = _f(self.x(t))
             name = x_names[i] if x_names else _tick_label(t, x_ticks)
+            anchor = ("start" if i == 0 else "end" if i == len(x_ticks) - 1 else "middle") if x_names else "middle"
             parts.append(f"<line x1='{x}' x2='{x}' y1='{self.y0}' y2='{self.y0 + 4}' stroke='{AXIS}'/>"
-                         f"<text x='{x}' y='{self.y0 + 16}' text-anchor='middle' fill='{MUTED}' font-size='11'>"
+                         f"<text x='{x}' y='{self.y0 + 16}' text-anchor='{anchor}' fill='{MUTED}' font-size='11'>"
                          f"{esc(name)}</text>")
         parts.append(f"<path d='M{self.x0} {self.y1}V{self.y0}H{self.x1}' fill='none' stroke='{AXIS}'/>")
         parts.append(f"<text x='{_f((self.x0 + self.x1) / 2)}' y='{self.y0 + 34}' text-anchor='middle'>{esc(x_label)}</text>")
@@ -150,7 +152,7 @@ def line_chart(series: Sequence[Series], *, ident: str, title: str, desc: str, x
                  f"y2='{_f(frame.y(y_range[1]))}' stroke='{MUTED}' stroke-width='1' stroke-dasharray='2 3'/>")
     body += "".join(_series(frame, item) for item in series)
     if legend:
-        body += _legend(series, frame.x0, 14)
+        body += _legend(series, frame.x0 - 20, 14)
     return _open(ident, title, desc, width, height) + body + "</svg>"
 
 
