@@ -6,7 +6,7 @@ import logging
 import azure.functions as func
 
 from shared.bootstrap import get_services
-from shared.domain.clock import iso, utc_now
+from shared.domain.clock import utc_now
 from shared.domain.errors import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ def run_step(msg: func.QueueMessage) -> None:
     try:
         outcome = services.steps.run(body, msg.id or "", msg.dequeue_count or 1)
     except InvalidInput as error:
-        kept = services.repos.malformed_events.keep({"queue_message": body[:4096]}, error.message, iso(utc_now()))
+        kept = services.repos.malformed_events.keep({"queue_message": body[:4096]}, error.message, utc_now())
         log.warning("malformed step message kept as %s: %s", kept, error.message)
         return
     log.info("step message %s (try %s): %s", msg.id, msg.dequeue_count, outcome)

@@ -20,6 +20,8 @@ from shared.ports import (
     AuditLog, CapturedInputs, DocumentStore, FileStore, MLPlatform, Notifier, OnlineEndpoints, StepQueue, WindowReader,
 )
 from shared.services.audit import AuditTrail
+from shared.services.dashboard import Dashboard, DashboardConfig
+from shared.services.dossier import Dossier
 from shared.services.evidence import EvidenceService
 from shared.services.ingestion import DataIngestion, IngestionConfig
 from shared.services.model_events import ModelEvents
@@ -54,6 +56,8 @@ class Services:
     retraining: RetrainingPolicy
     audit: AuditTrail
     evidence: EvidenceService
+    dashboard: Dashboard
+    dossier: Dossier
 
 
 def build_services(
@@ -110,7 +114,7 @@ def build_services(
                            captures, evidence)
     runner = StepRunner(queue or step_queue_adapter(settings),
                         [CandidateTrack(ctx), DecisionTrack(ctx), RollbackTrack(ctx)], clock,
-                        settings.delivery.step_max_dequeue_count)
+                        settings.delivery.step_max_dequeue_count, repos.poisoned)
     candidates = CandidatePipeline(ctx, runner)
     approvals = ApprovalService(ctx, runner)
     rollback = RollbackService(ctx, runner)
@@ -118,8 +122,11 @@ def build_services(
                                settings.local.mlflow_webhook_secret.value, settings.local.webhook_max_age_seconds, clock,
                                platform)
     sweeper = Sweeper(ctx, approvals, runner, ProductionHealth(ctx, rollback))
+    dashboard = Dashboard(repos, DashboardConfig(settings.model_name), clock)
+    dossier = Dossier(repos, audit, settings.model_name, clock, evidence)
     return Services(settings, repos, urls, ingestion, training, model_events, candidates, approvals, rollback,
-                    sweeper, runner, drift, performance, retraining, audit, evidence=evidence)
+                    sweeper, runner, drift, performance, retraining, audit, dashboard=dashboard, dossier=dossier,
+                    evidence=evidence)
 
 
 _services: Services | None = None

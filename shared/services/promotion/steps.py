@@ -58,11 +58,12 @@ class Track(Protocol):
 
 
 class StepRunner:
-    def __init__(self, queue: StepQueue, tracks: list[Track], clock, max_dequeue_count: int):
+    def __init__(self, queue: StepQueue, tracks: list[Track], clock, max_dequeue_count: int, poisoned=None):
         self.queue = queue
         self.tracks = {track.kind: track for track in tracks}
         self.clock = clock
         self.max_dequeue_count = max_dequeue_count
+        self.poisoned = poisoned  # PoisonedMessages: what failed for good, for the dashboard (None: not kept)
 
     def send(self, kind: str, subject: str) -> None:
         """Send the message of the record's due step (again); marks it sent."""
@@ -93,6 +94,9 @@ class StepRunner:
                 log.error("%s %s: step %s failed for good: %s", message.kind, message.subject, message.step, reason)
                 track.fail(message.subject, message.step, f"{reason} (after {dequeue_count} tries)")
                 self._close(track, message)
+                if self.poisoned is not None:
+                    self.poisoned.add(message.kind, message.subject, message.step, message.attempt, message_id,
+                                      dequeue_count, reason, self.clock())
             elif not isinstance(error, DomainError) or isinstance(error, PlatformError):
                 log.warning("%s %s: step %s failed (try %d): %s", message.kind, message.subject, message.step,
                             dequeue_count, error)

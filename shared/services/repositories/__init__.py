@@ -20,6 +20,7 @@ from shared.services.repositories.merged_profiles import MergedProfileRepository
 from shared.services.repositories.models import MalformedEvents, ModelEventRepository
 from shared.services.repositories.monitoring import DriftCheckRepository, PerformanceRepository, RetrainingLog
 from shared.services.repositories.paging import Page
+from shared.services.repositories.poisoned import PoisonedMessages
 from shared.services.repositories.profiles import WindowProfileRepository
 from shared.services.repositories.rejected_models import RejectedModelEvents
 
@@ -43,6 +44,7 @@ class Repositories:
     capture_profiles: CaptureProfileRepository
     merged_profiles: MergedProfileRepository
     evidence: EvidenceRepository
+    poisoned: PoisonedMessages
 
     @classmethod
     def on(cls, store: DocumentStore, model_name: str, clock: Callable[[], datetime]) -> "Repositories":
@@ -56,6 +58,7 @@ class Repositories:
             retraining=RetrainingLog(store), profiles=WindowProfileRepository(store),
             capture_profiles=CaptureProfileRepository(store), merged_profiles=MergedProfileRepository(store),
             evidence=EvidenceRepository(store, model_name),
+            poisoned=PoisonedMessages(store),
         )
 
 
