@@ -52,6 +52,8 @@ def test_first_candidate_reaches_staging_and_awaits_approval(loop):
     approval = loop.approvals.get(candidate.approval_id)
     assert approval.status == "pending" and approval.champion_version is None
     assert approval.gate["passed"] and approval.smoke["passed"] and approval.smoke["rows"] == 2
+    assert approval.evidence_digest == loop.services.evidence.digest(loop.services.evidence.for_approval(approval.id))
+    assert approval.artifact_digest == loop.platform.model_artifact_digest(MODEL, "1")
     note = loop.notifier.sent[-1]
     assert note.kind == "approval.requested" and set(note.links) == {"Approve", "Reject", "Details"}
     assert note.table[0][0] == "metric"
