@@ -166,7 +166,7 @@ class Approval:
         """What was reviewed changed (artifacts or evidence): the pending approval can never be decided."""
         if self.status != PENDING:
             raise Conflict(f"approval {self.id} is already {self.status}")
-        self.status, self.decided_at, self.reason = VOID, iso(at), reason[:2000]
+        self.status, self.decided_by, self.decided_at, self.reason = VOID, "system", iso(at), reason[:2000]
 
     def finish(self, status: str, reason: str | None = None) -> None:
         """The claimed decision's outcome: approved, rejected, or failed (with why)."""

@@ -1,4 +1,4 @@
-"""Signed decision links: round trip, tampering, expiry, malformed tokens, safe messages."""
+"""Signed decision links: round trip, tampering, expiry, malformed tokens, safe messages, the digests bound."""
 from __future__ import annotations
 
 import re
@@ -6,16 +6,24 @@ import re
 import pytest
 
 from shared.domain.errors import DomainError, Forbidden, Unauthorized
-from shared.domain.links import sign_decision, token_fingerprint, verify_decision
+from shared.domain import links
+from shared.domain.links import sign_decision, token_fingerprint
 
 SECRET = "unit-test-link-secret-9f2c"
 APPROVAL = "appr-2026-11-22-0001"
 EXPIRES = 1_800_000_000
 NOW = EXPIRES - 3600
+ARTIFACTS = "sha256:" + "a1" * 32
+EVIDENCE = "sha256:" + "e5" * 32
+DIGESTS = {"artifact_digest": ARTIFACTS, "evidence_digest": EVIDENCE}
 
 
-def token(action="approve", approval=APPROVAL, expires=EXPIRES, secret=SECRET):
-    return sign_decision(secret, approval, action, expires)
+def token(action="approve", approval=APPROVAL, expires=EXPIRES, secret=SECRET, artifacts=ARTIFACTS, evidence=EVIDENCE):
+    return sign_decision(secret, approval, action, expires, artifact_digest=artifacts, evidence_digest=evidence)
+
+
+def verify_decision(secret, token, approval, action, now, **digests):
+    return links.verify_decision(secret, token, approval, action, now, **{**DIGESTS, **digests})
 
 
 def flip(text: str, index: int) -> str:
@@ -35,7 +43,42 @@ def test_round_trip_returns_the_expiry(action):
 def test_token_is_deterministic_and_binds_every_part():
     assert token() == token()
     assert len({token(), token("reject"), token(approval="other"), token(expires=EXPIRES + 1),
-                token(secret="other-secret")}) == 5
+                token(secret="other-secret"), token(artifacts=""), token(evidence=""),
+                token(artifacts=EVIDENCE, evidence=ARTIFACTS)}) == 8
+
+
+def test_the_token_is_bound_to_the_reviewed_artifacts_and_evidence():
+    signed = token()
+    other = "sha256:" + "00" * 32
+    for digests in ({"artifact_digest": other}, {"evidence_digest": other}, {"artifact_digest": ""},
+                    {"evidence_digest": ""}, {"artifact_digest": EVIDENCE, "evidence_digest": ARTIFACTS},
+                    {"artifact_digest": ARTIFACTS + "|", "evidence_digest": EVIDENCE},
+                    {"artifact_digest": None}, {"evidence_digest": 7}):
+        with pytest.raises(Unauthorized):
+            verify_decision(SECRET, signed, APPROVAL, "approve", NOW, **digests)
+    assert verify_decision(SECRET, signed, APPROVAL, "approve", NOW) == EXPIRES
+
+
+def test_the_signed_message_has_one_reading():
+    """Moving a "|" between the fields cannot give another approval's or digest pair's signature."""
+    import base64
+    import hashlib
+    import hmac
+
+    message = f"{APPROVAL}|approve|{EXPIRES}|{ARTIFACTS}|{EVIDENCE}".encode()
+    expected = base64.urlsafe_b64encode(hmac.new(SECRET.encode(), message, hashlib.sha256).digest()).rstrip(b"=")
+    assert token() == f"{EXPIRES}.{expected.decode()}"
+    with pytest.raises(ValueError):
+        sign_decision(SECRET, APPROVAL, "approve", EXPIRES, artifact_digest="a|b", evidence_digest="")
+    with pytest.raises(ValueError):
+        sign_decision(SECRET, APPROVAL, "approve", EXPIRES, artifact_digest=None, evidence_digest="")
+
+
+def test_an_approval_made_before_binding_signs_empty_digests():
+    legacy = token(artifacts="", evidence="")
+    assert verify_decision(SECRET, legacy, APPROVAL, "approve", NOW, artifact_digest="", evidence_digest="") == EXPIRES
+    with pytest.raises(Unauthorized):
+        verify_decision(SECRET, legacy, APPROVAL, "approve", NOW)
 
 
 def test_tampered_signature_is_unauthorized():
@@ -154,7 +197,7 @@ def test_messages_never_contain_the_token_or_the_secret():
 ])
 def test_signing_refuses_bad_arguments(args):
     with pytest.raises(ValueError) as caught:
-        sign_decision(*args)
+        sign_decision(*args, **DIGESTS)
     assert SECRET not in str(caught.value)
 
 

@@ -1,5 +1,5 @@
-"""A claimed decision's steps. Approve: health-check the staging deployment by name, switch live
-traffic, verify live traffic answers, and only then record the promotion (the previous champion's
+"""A claimed decision's steps. Approve: check that the staging deployment serves exactly the approved
+version and artifacts, health-check it by name, switch live traffic, verify live traffic answers, and only then record the promotion (the previous champion's
 deployment is kept for the bake period). Any failure puts traffic back on the champion, records
 `promotion_failed` and deletes nothing. Reject: remove the staging deployment."""
 from __future__ import annotations
@@ -12,6 +12,7 @@ from shared.domain.clock import iso
 from shared.domain.errors import DomainError, PlatformError
 from shared.domain.steps import DONE, PROMOTE, REJECT, STEP_LABELS, VERIFY_PROMOTION, StepState
 from shared.ports import Notification
+from shared.services.promotion.binding import serving_change
 from shared.services.promotion.context import PromotionContext
 from shared.services.promotion.staging import teardown_staging
 from shared.services.promotion.steps import Next, Poll
@@ -67,6 +68,10 @@ class DecisionTrack:
     # --- approve ----------------------------------------------------------------------------
 
     def _switch(self, approval: Approval) -> Next:
+        changed = serving_change(self.ctx, approval)
+        if changed:
+            self._promotion_failed(approval, f"not what was approved: {changed}")
+            return Next(DONE)
         problem = self._answers(approval, deployment=approval.deployment)
         if problem:
             self._promotion_failed(approval, f"the staging deployment {approval.deployment} does not answer: {problem}")

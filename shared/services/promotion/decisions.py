@@ -4,11 +4,11 @@ from __future__ import annotations
 import logging
 
 from shared.domain.candidates import ACTION_STATUS, EXPIRED, PENDING, Approval, ApprovalExpired
-from shared.domain.errors import Forbidden, InvalidInput
+from shared.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.domain.links import token_fingerprint, verify_decision
 from shared.domain.principals import Principal, as_decider
 from shared.ports import Notification
-from shared.services.promotion import notifications
+from shared.services.promotion import binding, notifications
 from shared.services.promotion.context import PromotionContext
 from shared.services.promotion.staging import close_approval, teardown_staging
 from shared.services.promotion.steps import StepRunner
@@ -42,9 +42,18 @@ class ApprovalService:
         return {**approval.to_dict(), "links": links}
 
     def check_link(self, approval_id: str, action: str, token: str) -> Approval:
-        """Verify a signed link without using it (the confirmation page): 401/403 when not valid."""
-        verify_decision(self.config.signing_key, token, approval_id, action, self.ctx.clock().timestamp())
-        approval = self.get(approval_id)
+        """Verify a signed link without using it (the confirmation page): 401/403 when not valid. The token
+        is bound to the digests the approval recorded, so it is read first (a forged link to an unknown
+        approval is still refused as forged)."""
+        now = self.ctx.clock().timestamp()
+        try:
+            approval = self.get(approval_id)
+        except NotFound:
+            verify_decision(self.config.signing_key, token, approval_id, action, now, artifact_digest="",
+                            evidence_digest="")
+            raise
+        verify_decision(self.config.signing_key, token, approval_id, action, now,
+                        artifact_digest=approval.artifact_digest, evidence_digest=approval.evidence_digest)
         approval.check_link_unused(token_fingerprint(token))
         return approval
 
@@ -59,13 +68,15 @@ class ApprovalService:
         step; the approval as it stands when the step was sent (deciding, or decided when steps run inline).
         `reviewer`: the signed-in principal, or (AUTH_MODE=none) the name a reviewer gave. A decider
         APPROVERS does not list, or the candidate's requester approving, is refused (Forbidden),
-        recorded in the audit log, and changes nothing."""
+        recorded in the audit log, and changes nothing. A decision on a candidate whose artifacts or
+        evidence changed since the request voids the approval (Conflict, recorded) and decides nothing."""
         if action not in ACTION_STATUS:
             raise InvalidInput(f"action must be approve or reject; got {action!r}")
         decider = as_decider(reviewer)
         if link_token is not None:
             self.check_link(approval_id, action, link_token)
-        self.check_decider(approval_id, action, decider, via)
+        approval = self.check_decider(approval_id, action, decider, via)
+        self.check_binding(approval, action, decider, via)
         self._claim(approval_id, action, decider.display, comment, via, link_token)
         self.runner.send("approval", approval_id)
         return self.get(approval_id)
@@ -83,6 +94,22 @@ class ApprovalService:
             log.warning("decision %s on %s by %s refused: %s", action, approval.id, decider.display, refused.message)
             raise
         return approval
+
+    def check_binding(self, approval: Approval, action: str, decider: Principal, via: str) -> None:
+        """A pending approval is decided only on the artifacts and evidence it was issued with; otherwise
+        it becomes void (conditional write), the audit log says what changed, and Conflict names it."""
+        if approval.status != PENDING:
+            return  # the claim refuses it with its own reason
+        changed = binding.changes(self.ctx, approval)
+        if not changed:
+            return
+        reason = "; ".join(changed)
+        voided, _ = self.approvals.change(approval.id, lambda a: a.void(reason, self.ctx.clock()))
+        self.ctx.record("voided", decider.display, approval.candidate_version, approval_id=approval.id,
+                        decision=action, via=via, reason=reason, changed=changed,
+                        artifact_digest=approval.artifact_digest, evidence_digest=approval.evidence_digest)
+        log.warning("approval %s voided on a decision by %s: %s", approval.id, decider.display, reason)
+        raise Conflict(f"approval {approval.id} is void and nothing was decided: {reason}")
 
     def _claim(self, approval_id, action, reviewer, comment, via, link_token) -> Approval:
         now = self.ctx.clock()

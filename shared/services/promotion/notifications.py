@@ -14,10 +14,14 @@ from shared.services.promotion.context import PromotionContext
 def approval_links(ctx: PromotionContext, approval: Approval) -> dict[str, str]:
     expires = int(datetime.fromisoformat(approval.expires_at).timestamp())
     key, urls = ctx.config.signing_key, ctx.urls
+
+    def sign(action: str) -> str:
+        return sign_decision(key, approval.id, action, expires, artifact_digest=approval.artifact_digest,
+                             evidence_digest=approval.evidence_digest)
     return {
-        "Approve": urls.review_action(approval.id, "approve", sign_decision(key, approval.id, "approve", expires)),
-        "Reject": urls.review_action(approval.id, "reject", sign_decision(key, approval.id, "reject", expires)),
-        "Details": urls.review_details(approval.id, sign_decision(key, approval.id, "view", expires)),
+        "Approve": urls.review_action(approval.id, "approve", sign("approve")),
+        "Reject": urls.review_action(approval.id, "reject", sign("reject")),
+        "Details": urls.review_details(approval.id, sign("view")),
     }
 
 

@@ -1,0 +1,55 @@
+"""Bound to what was reviewed: an approval records the digests of the candidate's artifact files and of
+its evidence document; a decision is only taken on exactly those, and the promotion only moves traffic
+to a deployment that serves exactly that version."""
+from __future__ import annotations
+
+from shared.domain import evidence as evidence_document
+from shared.domain.candidates import Approval
+from shared.domain.errors import NotFound
+from shared.services.promotion.context import PromotionContext
+
+
+def artifact_change(ctx: PromotionContext, approval: Approval) -> str:
+    """'' when the version's artifact files are the ones reviewed (or the approval recorded none), else what changed."""
+    if not approval.artifact_digest:
+        return ""
+    version = approval.candidate_version
+    try:
+        current = ctx.platform.model_artifact_digest(ctx.config.model_name, version)
+    except NotFound:
+        return f"model version v{version} is no longer in the registry"
+    if current != approval.artifact_digest:
+        return (f"the artifact files of model version v{version} changed since the approval was requested "
+                f"(reviewed {approval.artifact_digest}, now {current})")
+    return ""
+
+
+def evidence_change(ctx: PromotionContext, approval: Approval) -> str:
+    """'' when the stored evidence document is the one reviewed (or the approval recorded none), else what changed."""
+    if not approval.evidence_digest:
+        return ""
+    document = ctx.repos.evidence.for_approval(approval.id)
+    if document is None:
+        return "the evidence document the approval was issued with is missing"
+    current = evidence_document.digest(document)
+    if current != approval.evidence_digest:
+        return (f"the evidence document changed since the approval was requested "
+                f"(reviewed {approval.evidence_digest}, now {current})")
+    return ""
+
+
+def changes(ctx: PromotionContext, approval: Approval) -> list[str]:
+    """What differs from what was reviewed, one sentence each; [] when nothing did."""
+    return [change for change in (artifact_change(ctx, approval), evidence_change(ctx, approval)) if change]
+
+
+def serving_change(ctx: PromotionContext, approval: Approval) -> str:
+    """'' when the staging deployment serves the approved version and its artifacts are the reviewed
+    ones, else why traffic must not move to it."""
+    deployment = ctx.endpoints.get_deployment(ctx.config.endpoint_name, approval.deployment)
+    if deployment is None:
+        return f"the staging deployment {approval.deployment} does not exist"
+    if deployment.model_name != ctx.config.model_name or str(deployment.model_version) != approval.candidate_version:
+        return (f"the staging deployment {approval.deployment} serves {deployment.model_name} "
+                f"v{deployment.model_version}, not the approved v{approval.candidate_version}")
+    return artifact_change(ctx, approval)
