@@ -73,7 +73,8 @@ def decided(approval: Approval) -> func.HttpResponse:
     follow = ("<p>This page does not refresh itself; the approval's status shows the outcome.</p>"
               if approval.status == "deciding" else "")
     return page(f"{approval.model_name} v{approval.candidate_version}: {status}",
-                summary(approval) + f"<p>Decided by {esc(approval.decided_by or '')}.</p>{follow}")
+                summary(approval) + f"<p>Decided by {esc(approval.decided_by or '')}.</p>"
+                + (f"<p>Comment: {esc(approval.comment)}</p>" if approval.comment else "") + follow)
 
 
 def problem(status: int, message: str, title: str = "This link cannot be used") -> func.HttpResponse:
