@@ -64,9 +64,9 @@ def comparison(document: dict, names: tuple[str, str]) -> str:
     for metric in metrics:
         a, b = d(ci_ours.get(metric)), d(ci_theirs.get(metric))
         delta = ours[metric] - theirs[metric] if metric in theirs and _both(ours[metric], theirs[metric]) else None
-        rows.append([esc(NAMES.get(metric, metric)), f"<b>{num(ours.get(metric))}</b>", interval(a.get("lower"), a.get("upper")),
-                     num(theirs.get(metric)), interval(b.get("lower"), b.get("upper")), signed(delta)])
-    head = ["Metric", names[0], f"{level} CI", names[1], f"{level} CI", "Δ candidate − champion"]
+        rows.append([esc(NAMES.get(metric, metric)), f"<b>{num(ours.get(metric))}</b>{_ci(a)}",
+                     f"{num(theirs.get(metric))}{_ci(b)}", signed(delta)])
+    head = ["Metric", f"{names[0]} ({level} CI)", f"{names[1]} ({level} CI)", "Δ candidate − champion"]
     difference = d(gate.get("difference"))
     rule = f"<p class='note'>Rule: {esc(gate.get('rule'))}.</p>" if gate.get("rule") else ""
     diff = ""
@@ -93,10 +93,12 @@ def curves(document: dict, names: tuple[str, str]) -> str:
             + " on the same rows, against the chance diagonal. The table beside it lists sensitivity at fixed false positive rates.")
     chart = svg.roc_chart(l(roc.get("candidate")), l(roc.get("champion")), ident="roc", candidate_label=names[0],
                           champion_label=names[1], desc=desc)
-    rows = [[num(at, 2), num(_tpr_at(l(roc.get("candidate")), at), 3), num(_tpr_at(l(roc.get("champion")), at), 3)]
-            for at in ROC_AT]
-    roc_table = table(["False positive rate", f"Sensitivity, {names[0]}", f"Sensitivity, {names[1]}"], rows,
-                      f"Interpolated from {len(l(roc.get('candidate')))} and {len(l(roc.get('champion')))} curve points")
+    both = bool(l(roc.get("champion")))
+    rows = [[num(at, 2), num(_tpr_at(l(roc.get("candidate")), at), 3)]
+            + ([num(_tpr_at(l(roc.get("champion")), at), 3)] if both else []) for at in ROC_AT]
+    sizes = " and ".join(str(len(l(roc.get(k)))) for k in ("candidate", "champion")[:1 + both])
+    roc_table = table(["False positive rate", f"Sensitivity, {names[0]}", *([f"Sensitivity, {names[1]}"] * both)],
+                      rows, f"Interpolated from {sizes} curve points")
     bins_a, bins_b = l(cal.get("candidate")), l(cal.get("champion"))
     cal_desc = (f"Observed rate of diabetes against the mean predicted probability in {len(bins_a)} probability bins, "
                 f"for the {names[0]}" + (f" and the {names[1]}" if bins_b else "")
@@ -111,10 +113,11 @@ def curves(document: dict, names: tuple[str, str]) -> str:
         cal_rows.append([f"{num(bounds.get('lower'), 1)}–{num(bounds.get('upper'), 1)}", count(a.get("rows")),
                          num(a.get("mean_probability"), 3), num(a.get("observed_rate"), 3), count(b.get("rows")),
                          num(b.get("mean_probability"), 3), num(b.get("observed_rate"), 3)])
-    short = [n.split()[-1] for n in names]
+    short = [n.split()[-1] for n in names][:1 + bool(bins_b)]
+    cal_rows = [row[:1 + 3 * len(short)] for row in cal_rows]
     cal_table = table(["Bin", *(f"{v} {h}" for v in short[:1] for h in ("n", "mean p", "observed")),
                        *(f"{v} {h}" for v in short[1:] for h in ("n", "mean p", "observed"))], cal_rows,
-                      f"Probability bins: {names[0]}, then {names[1]}")
+                      "Probability bins: " + (f"{names[0]}, then {names[1]}" if bins_b else names[0]))
     return section("curves", "ROC and calibration",
                    "<h3>ROC</h3>" + figure(chart, roc_table) + "<h3>Calibration</h3>" + figure(cal_chart, cal_table))
 
@@ -179,6 +182,11 @@ def disagreement(document: dict, names: tuple[str, str]) -> str:
 def when(value) -> str:
     text = str(value or "")
     return text[:16].replace("T", " ") + " UTC" if len(text) >= 16 and text[10:11] == "T" else text or "not recorded"
+
+
+def _ci(bounds: dict) -> str:
+    text = interval(bounds.get("lower"), bounds.get("upper"))
+    return f"<span class='ci'>{text}</span>" if bounds else ""
 
 
 def _both(a, b) -> bool:
