@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -60,15 +61,24 @@ def teams():
     receiver.close()
 
 
+@contextmanager
+def running_stack(root, teams: TeamsReceiver):
+    """The whole local stack on free ports: Azurite, MLflow (webhook → app), the endpoint router
+    and the local Functions host; Teams messages go to a loopback receiver. (tests/browser starts
+    its own, for its package only.)"""
+    ports = Ports(blob=free_port(), queue=free_port(), mlflow=free_port(), host=free_port(), endpoint=free_port())
+    stack = LocalStack(root, stack_values(TEAMS_WEBHOOK_URL=teams.url), ports)
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory, teams):
-    """The whole local stack on free ports: Azurite, MLflow (webhook → app), the endpoint router
-    and the local Functions host; Teams messages go to a loopback receiver."""
-    ports = Ports(blob=free_port(), queue=free_port(), mlflow=free_port(), host=free_port(), endpoint=free_port())
-    stack = LocalStack(tmp_path_factory.mktemp("e2e-stack"), stack_values(TEAMS_WEBHOOK_URL=teams.url), ports)
-    stack.start()
-    yield stack
-    stack.stop()
+    with running_stack(tmp_path_factory.mktemp("e2e-stack"), teams) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")
