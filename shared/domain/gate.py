@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from shared.domain.evaluation import (
-    DEFAULT_SLICES, ScoredRows, Slice, classification_metrics, metric_value, paired_difference, parse_slices,
-    slice_rows,
+    DEFAULT_SLICES, INTERVAL_FIGURES, ScoredRows, Slice, classification_metrics, difference_interval,
+    figure_intervals, gate_curves, metric_value, parse_slices, resampled, slice_rows,
 )
 
 TABLE_FIGURES = ("auc", "accuracy", "sensitivity", "specificity", "precision", "f1", "brier", "ece")
@@ -46,6 +46,8 @@ class GateResult:
     subgroups: list = field(default_factory=list)
     disagreement: dict | None = None
     rule: str = ""
+    curves: dict = field(default_factory=dict)  # ROC, calibration bins, confusion of both (evaluation.curves)
+    intervals: dict = field(default_factory=dict)  # bootstrap interval of each version's headline figures
 
     def to_dict(self) -> dict:
         return {**asdict(self), "reasons": list(self.reasons)}
@@ -109,9 +111,8 @@ def judge_rows(policy: GatePolicy, rows: ScoredRows, candidate: str, champion: s
     elif value < policy.minimum:
         reasons.append(f"{metric} {value:.4f} is below the minimum {policy.minimum:.4f}")
     difference = None
-    if champion:
-        interval = paired_difference(metric, rows.labels, rows.probabilities[candidate], rows.probabilities[champion],
-                                     policy.threshold, policy.resamples, policy.confidence, policy.seed)
+    intervals, interval = _bootstrap(policy, rows, candidate, champion)
+    if interval is not None:
         difference = {**interval.to_dict(), "margin": margin}
         if not interval.lower > -margin:
             reasons.append(
@@ -126,7 +127,27 @@ def judge_rows(policy: GatePolicy, rows: ScoredRows, candidate: str, champion: s
                f"{metric}(champion) > {-margin:+g}, and no subgroup of ≥ {policy.subgroup_min_rows} rows drops by more "
                f"than {margin:g}" if champion else " (no champion to compare with)"))
     return GateResult(not reasons, metric, ours, theirs, champion, rows.describe(), tuple(reasons),
-                      rows=rows.rows, difference=difference, subgroups=subgroups, rule=rule)
+                      rows=rows.rows, difference=difference, subgroups=subgroups, rule=rule,
+                      curves=gate_curves(rows.labels, rows.probabilities, candidate, champion, policy.threshold),
+                      intervals=intervals)
+
+
+def _bootstrap(policy: GatePolicy, rows: ScoredRows, candidate: str, champion: str | None) -> tuple:
+    """Each version's figure intervals and the paired difference (None without a champion), all from one
+    set of resamples: the same draws, each version scored once per draw."""
+    metric = policy.metric
+    figures = INTERVAL_FIGURES + (() if metric in INTERVAL_FIGURES else (metric,))
+    versions = {"candidate": candidate, **({"champion": champion} if champion else {})}
+    values = resampled(rows.labels, {k: rows.probabilities[v] for k, v in versions.items()}, figures,
+                       policy.threshold, policy.resamples, policy.seed)
+    own = {k: figure_intervals({f: values[k][f] for f in INTERVAL_FIGURES}, policy.confidence) for k in values}
+    intervals = {"candidate": own["candidate"], "champion": own.get("champion"), "confidence": policy.confidence,
+                 "resamples": policy.resamples}
+    if not champion:
+        return intervals, None
+    return intervals, difference_interval(
+        metric, rows.labels, rows.probabilities[candidate], rows.probabilities[champion], values["candidate"][metric],
+        values["champion"][metric], policy.threshold, policy.confidence, policy.seed)
 
 
 def _subgroup(policy: GatePolicy, rows: ScoredRows, slice_: Slice, candidate: str, champion: str | None) -> dict:
