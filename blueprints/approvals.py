@@ -58,10 +58,11 @@ def review_link(req: func.HttpRequest) -> func.HttpResponse:
             principal = signed_in(req, mode)
             token = req.params.get("token", "")
             approval = approvals.check_link(approval_id, action, token)
+            if mode == APP_SERVICE:
+                # before the decided page too: it names the decider and shows the comment
+                _check_signed_in_approver(approvals, principal)
             if approval.status != "pending":
                 return review_pages.decided(approval)
-            if mode == APP_SERVICE:
-                _check_signed_in_approver(approvals, principal)
             return review_pages.confirmation(approval, action, token, principal.display if principal else None,
                                              evidence_of(services, approval.id))
         fields = form_body(req)
@@ -85,10 +86,15 @@ def _check_signed_in_approver(approvals, principal) -> None:
 
 @bp.route(route="review/{id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def review_details(req: func.HttpRequest) -> func.HttpResponse:
-    """The card's Details link (a view token): the evidence page of the approval, read-only."""
+    """The card's Details link (a view token): the evidence page of the approval, read-only. Behind
+    App Service authentication it, like the decision links, needs a signed-in principal on APPROVERS."""
     try:
         services = get_services()
+        mode = auth_mode()
+        principal = signed_in(req, mode)
         approval = services.approvals.check_link(req.route_params["id"], "view", req.params.get("token", ""))
+        if mode == APP_SERVICE:
+            _check_signed_in_approver(services.approvals, principal)
         return review_pages.details(approval, evidence_of(services, approval.id))
     except DomainError as error:
         return review_pages.problem(error.status, error.message)
