@@ -10,6 +10,7 @@ from blueprints.pages.evidence_parts import (
 )
 from blueprints.pages.layout import facts, figure, section, table
 from blueprints.pages.text import count, esc, interval, num, pct, signed
+from shared.domain.evidence import IDENTIFIERS
 from shared.domain.gate import TABLE_FIGURES
 
 NAMES = {"auc": "AUC", "accuracy": "Accuracy", "sensitivity": "Sensitivity (recall)", "specificity": "Specificity",
@@ -170,7 +171,8 @@ def disagreement(document: dict, names: tuple[str, str]) -> str:
                                                      f"of {count(info.get('rows'))})"),
                      ("Threshold", num(info.get("threshold"), 2)), ("Rows", esc(info.get("evaluated_on")))])
     examples = [e for e in map(d, l(info.get("examples"))) if e]
-    columns = list(dict.fromkeys(name for e in examples for name in d(e.get("features"))))
+    columns = list(dict.fromkeys(name for e in examples for name in d(e.get("features"))
+                                 if str(name).casefold() not in IDENTIFIERS))  # in documents from before
     rows = [[num(e.get("candidate"), 3), num(e.get("champion"), 3)]
             + [esc(d(e.get("features")).get(c)) for c in columns] for e in examples]
     head = [f"p {names[0]}", f"p {names[1]}", *columns]

@@ -11,9 +11,14 @@ import hashlib
 import json
 import math
 
+from shared.domain.contract import DIABETES_CONTRACT
+
 SCHEMA = 1
 HISTORY_LIMIT = 30  # entries of each history list (the champion's drift checks, its performance records)
 _ABBREVIATIONS = {"auc": "AUC", "f1": "F1", "ece": "ECE"}
+# Columns that name a person: never in a document a reviewer's page shows (gate records stored
+# before the gate dropped them still carry them in the disagreement examples).
+IDENTIFIERS = frozenset(name.casefold() for name in DIABETES_CONTRACT.identifiers)
 
 
 def canonical(document: dict) -> str:
@@ -133,12 +138,13 @@ def performance_history(records: list[dict]) -> list[dict]:
 def assemble(*, model_name: str, approval_id: str, built_at: str, candidate: dict, champion: dict | None,
              gate: dict, smoke: dict, training: dict, drift: dict, history: dict, links: dict,
              artifact_digest: str, notes: list[str] | None = None) -> dict:
-    """The document (schema 1), as plain JSON: what is stored equals what was digested."""
+    """The document (schema 1), as plain JSON: what is stored equals what was digested. The gate is as
+    stored on the candidate, less any identifier column in its disagreement examples."""
     version = str(candidate["version"])
     document = {
         "schema": SCHEMA, "model_name": model_name, "version": version, "approval_id": approval_id,
         "built_at": built_at, "verdict": verdict(version, gate or {}, smoke or {}),
-        "gate": gate or {}, "smoke": smoke or {},
+        "gate": without_identifiers(gate or {}), "smoke": smoke or {},
         "candidate": {"version": version, "run_id": candidate.get("run_id"),
                       "created_by": candidate.get("created_by") or "", "deployment": candidate.get("deployment") or "",
                       "requested_by": list(candidate.get("requested_by") or [])},
@@ -150,6 +156,16 @@ def assemble(*, model_name: str, approval_id: str, built_at: str, candidate: dic
         "notes": list(notes or []),
     }
     return json.loads(canonical(_finite(document)))
+
+
+def without_identifiers(gate: dict) -> dict:
+    """`gate` with the identifier columns left out of its disagreement examples' features."""
+    info = gate.get("disagreement")
+    if not isinstance(info, dict) or not isinstance(info.get("examples"), list):
+        return gate
+    examples = [{**e, "features": {k: v for k, v in e["features"].items() if str(k).casefold() not in IDENTIFIERS}}
+                if isinstance(e, dict) and isinstance(e.get("features"), dict) else e for e in info["examples"]]
+    return {**gate, "disagreement": {**info, "examples": examples}}
 
 
 def _finite(value):

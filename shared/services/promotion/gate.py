@@ -6,6 +6,7 @@ import logging
 from dataclasses import replace
 
 from shared.domain.batches import BatchRef
+from shared.domain.contract import DIABETES_CONTRACT
 from shared.domain.evaluation import disagreement
 from shared.domain.gate import GateResult, judge_rows
 from shared.domain.model_contract import JOB_NAME_TAG
@@ -65,7 +66,7 @@ class QualityGate:
                 return {"rows": 0, "share": None, "evaluated_on": "no recent rows"}
             rows = self.ctx.platform.predict_proba(self.ctx.config.model_name, [version, champion], RowsSource(
                 files=tuple(files), max_rows_per_file=self.policy.recent_rows))
-            return disagreement(rows, version, champion, self.policy.threshold)
+            return disagreement(rows, version, champion, self.policy.threshold, drop=DIABETES_CONTRACT.identifiers)
         except Exception as error:  # noqa: BLE001 - a figure for the reviewer; the gate's verdict does not depend on it
             log.warning("disagreement of v%s and v%s not measured: %s", version, champion, error.__class__.__name__)
             return {"rows": 0, "share": None, "error": f"not measured ({error.__class__.__name__})"}
