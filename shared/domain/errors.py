@@ -1,4 +1,17 @@
 """Domain errors: each maps to one HTTP status at the edge; messages are safe to show."""
+import re
+
+# A URL's query (a SAS: ?sv=...&sig=..., a function key: ?code=...) and any sig=/code=/...key=/token=
+# value: what an SDK's exception text may quote, and no body, page or record may carry.
+_URL_QUERY = re.compile(r"(?i)\b((?:https?|wss?)://[^\s?#'\"<>]*)\?[^\s#'\"<>]*")
+_SECRET_VALUE = re.compile(r"(?i)\b((?:sig|signature|code|[\w-]*key|[\w-]*token|password|secret))=[^&;\s'\"<>]+")
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """`text` without URL queries and sig=/code=/key=/token= values (each replaced by [redacted])."""
+    text = _URL_QUERY.sub(lambda m: f"{m.group(1)}?{REDACTED}", str(text))
+    return _SECRET_VALUE.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
 
 
 class DomainError(Exception):
@@ -36,9 +49,13 @@ class Conflict(DomainError):
 
 
 class PlatformError(DomainError):
-    """The ML platform or storage failed; the message says which step."""
+    """The ML platform or storage failed; the message says which step. It often quotes an SDK's
+    exception text, so it is redacted (see redact)."""
 
     status = 502
+
+    def __init__(self, message: str):
+        super().__init__(redact(message))
 
 
 class Unavailable(DomainError):

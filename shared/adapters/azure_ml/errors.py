@@ -4,11 +4,12 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
-from shared.domain.errors import Conflict, DomainError, InvalidInput, NotFound, PlatformError
+from shared.domain.errors import Conflict, DomainError, InvalidInput, NotFound, PlatformError, redact
 
 
 def service_message(error: BaseException) -> str:
-    """The service's own error code and message, one line, without the SDK's boilerplate."""
+    """The service's own error code and message, one line, without the SDK's boilerplate, and without
+    any URL's query or sig=/code=/key= value (the SDK quotes signed URLs: a SAS must not reach a body)."""
     inner = getattr(error, "error", None)  # azure.core ODataV4Format
     code = getattr(inner, "code", None)
     message = getattr(inner, "message", None)
@@ -18,7 +19,7 @@ def service_message(error: BaseException) -> str:
     status = getattr(error, "status_code", None)
     prefix = " ".join(str(p) for p in (f"HTTP {status}" if status else None, code) if p)
     text = f"{prefix}: {message}" if prefix else message
-    return text[:600]
+    return redact(text)[:600]
 
 
 def status_of(error: BaseException) -> int | None:
@@ -50,7 +51,7 @@ def translate(step: str, error: BaseException) -> DomainError:
     if isinstance(error, HttpResponseError):
         return PlatformError(f"{step} failed: {service_message(error)}")
     if isinstance(error, (ServiceRequestError, ServiceResponseError)):
-        return PlatformError(f"{step}: Azure ML unreachable ({error.__class__.__name__}: {error})")
+        return PlatformError(f"{step}: Azure ML unreachable ({error.__class__.__name__}: {redact(str(error))})")
     if _is_validation(error):
         return InvalidInput(f"{step}: Azure ML SDK refused the request ({service_message(error)})")
     return PlatformError(f"{step} failed: {error.__class__.__name__}: {service_message(error)}")

@@ -18,7 +18,7 @@ from shared.adapters.local_ml.endpoint_store import EndpointStore
 from shared.adapters.local_ml.processes import alive, start_time
 from shared.adapters.local_ml.router_client import LocalScoringResult, RouterClient
 from shared.adapters.local_ml.scoring_servers import ScoringServers
-from shared.domain.errors import Conflict, InvalidInput, PlatformError
+from shared.domain.errors import Conflict, InvalidInput, PlatformError, redact
 from shared.domain.naming import validate_deployment_name, validate_endpoint_name
 from shared.domain.traffic import check_split, model_ref, percent_map
 from shared.ports import DeploymentInfo, EndpointInfo
@@ -94,7 +94,7 @@ class LocalOnlineEndpoints:
             except BaseException as error:  # a timeout, a crash, an interrupt: nothing half-started remains
                 if process is not None:
                     self.servers.stop(process.pid, start_time(process.pid))
-                self._records.record_failure(endpoint, deployment, getattr(error, "message", repr(error)))
+                self._records.record_failure(endpoint, deployment, redact(getattr(error, "message", repr(error))))
                 raise
             old = self._records.switch_to_pending(endpoint, deployment, step, process.pid)
             if old:
