@@ -116,6 +116,17 @@ class FakeFileStore:
         self.upload(container, name, data)
 
 
+FAKE_MLFLOW_UI = "http://mlflow.test:5000"
+
+
+class _EveryRun:
+    def __contains__(self, run_id) -> bool:
+        return bool(run_id)
+
+
+_EVERY_RUN = _EveryRun()
+
+
 @dataclass
 class FakeMLPlatform:
     submitted: list[TrainingJobRequest] = field(default_factory=list)
@@ -157,6 +168,17 @@ class FakeMLPlatform:
             "MLmodel": f"flavors: sklearn\nname: {name}\nversion: {version}\n".encode(),
             "model.skops": f"weights of {name} v{version}".encode()}
         return artifact_digest((path, hashlib.sha256(data).hexdigest()) for path, data in files.items())
+
+    def run_url(self, run_id):
+        from shared.domain.errors import NotFound
+
+        if run_id not in self.known_runs():
+            raise NotFound(f"run {run_id!r} does not exist")
+        return f"{FAKE_MLFLOW_UI}/#/experiments/0/runs/{run_id}"
+
+    def known_runs(self) -> set:
+        return ({info.run_id for info in self.model_versions.values()}
+                | {status.run_id for status in self.statuses.values()}) - {None}
 
     def set_artifacts(self, name, version, files: dict[str, bytes]) -> None:
         """The version's artifact files (what a person overwriting them in the store would leave)."""
@@ -351,6 +373,10 @@ class FakeDeliveryPlatform(FakeMLPlatform):
 
     def get_input_example(self, model_name, version):
         return ["Pregnancies", "Age"], [[1, 30], [2, 40]]
+
+    def known_runs(self) -> set:
+        """Without registry_only every run exists, as every version does."""
+        return super().known_runs() if self.registry_only else _EVERY_RUN
 
     def get_model_version(self, name, version):
         if self.registry_only or (name, str(version)) in self.model_versions:

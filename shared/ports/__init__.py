@@ -10,7 +10,7 @@ from shared.ports.messaging import (  # noqa: F401
     Notification, Notifier, StepQueue, AuditLog,
 )
 from shared.ports.ml_platform import (  # noqa: F401
-    TrainingJobRequest, ModelVersionInfo, RowsSource, MLPlatform, artifact_digest,
+    TrainingJobRequest, ModelVersionInfo, RowsSource, MLPlatform, artifact_digest, page_base, page_url,
 )
 from shared.ports.monitoring import (  # noqa: F401
     WindowReader, CaptureSegment, CapturedInputs,

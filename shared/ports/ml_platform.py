@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol
+from urllib.parse import urlsplit
 
 from shared.domain.batches import BatchRef
 from shared.domain.evaluation import ScoredRows
@@ -49,6 +50,36 @@ def artifact_digest(file_hashes: Iterable[tuple[str, str]]) -> str:
     return "sha256:" + hashlib.sha256("".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def page_url(url: str | None) -> str | None:
+    """`url` if it is an absolute http(s) address a page may link to, else None; the user info, query
+    and fragment of a base address (a tracking URI may carry a password or a token) are dropped by
+    `page_base`, and an address that still has user info is refused here."""
+    if not isinstance(url, str) or any(c.isspace() or c in "\"'<>\\" for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+            return None
+        parts.port  # noqa: B018 - an invalid port raises
+    except ValueError:
+        return None
+    return url
+
+
+def page_base(uri: str) -> str | None:
+    """The scheme, host, port and path of an http(s) server address (the MLflow UI under its tracking
+    URI), without user info, query or fragment; None for any other kind of address (file:, azureml:)."""
+    try:
+        parts = urlsplit(uri.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return None
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return page_url(f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}")
+
+
 class MLPlatform(Protocol):
     """The ML platform: command jobs and the model registry (endpoints come with the outer loop)."""
 
@@ -66,6 +97,11 @@ class MLPlatform(Protocol):
         "relative/path\0<sha256 hex of the file>\n" lines of the version's artifact files (paths
         relative to the version's artifact folder, "/"-separated), as `artifact_digest` computes it;
         NotFound when the registry has no such version."""
+
+    def run_url(self, run_id: str) -> str | None:
+        """The run's page in the platform's own UI (the MLflow UI, Azure ML studio) for a reviewer to open:
+        an http(s) address with no key, token or password in it (`page_url`); None when the platform has
+        no such page; NotFound when the platform knows it has no such run."""
 
     def list_model_versions(self, name: str) -> Iterable[ModelVersionInfo]:
         """Every registered version, all pages followed, with tags (get_model_version reads metrics); none if unregistered."""

@@ -18,7 +18,7 @@ from shared.domain.drift import baseline_from_profile
 from shared.domain.drift.window_profile import merge_profiles, profile_from_dict, profile_grids
 from shared.domain.errors import NotFound
 from shared.domain.model_contract import JOB_NAME_TAG
-from shared.ports import MLPlatform
+from shared.ports import MLPlatform, page_url
 from shared.services.monitoring.drift import DriftConfig, check_windows
 from shared.services.monitoring.windows import Window
 from shared.services.repositories import Repositories
@@ -56,17 +56,18 @@ class EvidenceService:
         info = self._part(notes, "model version", lambda: self.platform.get_model_version(self.model_name, version))
         job, set_id, files, profiles, set_note = self._training_files(candidate, approval, notes)
         training = self._training_set(approval, job, set_id, files, set_note, notes)
+        run_id = candidate.run_id or (info.run_id if info else None)
         drift = self._part(notes, "training drift", lambda: self._training_drift(champion, profiles),
                            fallback=doc.no_training_drift("not measured"))
         history = self._part(notes, "history", lambda: self._history(champion), fallback={})
         return doc.assemble(
             model_name=self.model_name, approval_id=approval.id, built_at=iso(self.clock()),
-            candidate={"version": version, "run_id": candidate.run_id or (info.run_id if info else None),
+            candidate={"version": version, "run_id": run_id,
                        "created_by": info.created_by if info else "", "deployment": approval.deployment,
                        "requested_by": approval.requested_by},
             champion=({"version": champion, "deployment": approval.champion_deployment or ""} if champion else None),
             gate=candidate.gate, smoke=candidate.smoke, training=training, drift=drift, history=history,
-            links=self._links(champion, notes), artifact_digest=approval.artifact_digest, notes=notes)
+            links=self._links(run_id, champion, notes), artifact_digest=approval.artifact_digest, notes=notes)
 
     def for_approval(self, approval_id: str) -> dict:
         """The document the approval was issued with; NotFound if none."""
@@ -169,8 +170,12 @@ class EvidenceService:
                        if r.get("champion_version") == champion]
         return {"drift": doc.drift_history(checks), "performance": doc.performance_history(performance)}
 
-    def _links(self, champion: str | None, notes: list[str]) -> dict:
-        """Plain URLs of this service (never a key): no MLflow UI base is configured, so no run link."""
+    def _links(self, run_id: str | None, champion: str | None, notes: list[str]) -> dict:
+        """Plain URLs (never a key): the run's page in the platform's UI (from the platform's own address,
+        no new setting), the champion's newest drift report, this service's audit route."""
+        def run() -> str | None:
+            return page_url(self.platform.run_url(run_id)) if run_id else None
+
         def report() -> str | None:
             if not champion:
                 return None
@@ -178,8 +183,8 @@ class EvidenceService:
             return next((c["report"]["url"] for c in checks
                          if c.get("champion_version") == champion and c.get("report")), None)
 
-        return {"mlflow_run": None, "drift_report": self._part(notes, "drift report link", report),
-                "audit": self.urls.audit()}
+        return {"mlflow_run": self._part(notes, "MLflow run link", run),
+                "drift_report": self._part(notes, "drift report link", report), "audit": self.urls.audit()}
 
 
 def _positives(profile, label: str | None) -> int | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from shared.domain.errors import NotFound
+from shared.ports import page_url
 
 SIDES = ["fake", pytest.param("mlflow", marks=pytest.mark.integration)]
 
@@ -159,3 +160,37 @@ def test_the_mlflow_listing_follows_every_page(mlflow_server):
     found = list(MlflowRest(mlflow_server).search_model_versions(name, page_size=2))
 
     assert sorted(int(v["version"]) for v in found) == [1, 2, 3, 4, 5]
+
+
+def test_the_run_url_is_a_plain_http_page_of_that_run(registry):
+    name = model_name()
+    version = registry.register(name, {"job_name": "train-a"})
+    run_id = registry.platform.get_model_version(name, version).run_id
+
+    url = registry.platform.run_url(run_id)
+
+    assert url.startswith(("http://", "https://")) and page_url(url) == url
+    assert url.endswith(f"/runs/{run_id}") and "#/experiments/" in url
+    assert "token" not in url.lower() and "key" not in url.lower()
+
+
+def test_the_run_url_of_an_unknown_run_is_not_found(registry):
+    registry.register(model_name(), {"job_name": "train-a"})
+    with pytest.raises(NotFound):
+        registry.platform.run_url(uuid.uuid4().hex)
+
+
+@pytest.mark.integration
+def test_the_mlflow_run_url_opens_the_runs_page_of_its_experiment_in_the_servers_ui(mlflow_server):
+    from mlflow import MlflowClient
+
+    from shared.adapters.local_ml.platform import LocalMLPlatform
+
+    client = MlflowClient(mlflow_server)
+    experiment = client.create_experiment(f"links-{uuid.uuid4().hex[:8]}")
+    run = client.create_run(experiment)
+    platform = LocalMLPlatform(jobs_dir="/tmp", storage_connection="", tracking_uri=mlflow_server + "/",
+                               events_url="http://127.0.0.1:9/none", events_key="k", training_python=Path(sys.executable))
+
+    assert platform.run_url(run.info.run_id) == (
+        f"{mlflow_server.rstrip('/')}/#/experiments/{experiment}/runs/{run.info.run_id}")

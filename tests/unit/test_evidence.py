@@ -87,8 +87,10 @@ def test_the_document_holds_the_gate_the_training_set_its_drift_the_history_and_
                                              "window": f"recent ({check['rows']} rows)",
                                              "drifted": check["drifted_features"]}]
     assert [(p["metric"], p["kind"]) for p in document["history"]["performance"]] == [("auc", "labelled")]
-    assert document["links"] == {"mlflow_run": None, "drift_report": check["report"]["url"],
-                                 "audit": "https://retrain.example/api/audit"}
+    run_id = document["candidate"]["run_id"]
+    assert run_id and document["links"] == {"mlflow_run": f"http://mlflow.test:5000/#/experiments/0/runs/{run_id}",
+                                            "drift_report": check["report"]["url"],
+                                            "audit": "https://retrain.example/api/audit"}
     assert document["notes"] == []
     assert loop.evidence.for_candidate("diabetes-classifier", "2") == document
     json.dumps(document, allow_nan=False)

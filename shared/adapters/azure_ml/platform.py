@@ -8,6 +8,7 @@ import hashlib
 import logging
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 from shared.adapters.azure_ml.config import AzureMLConfig
 from shared.adapters.azure_ml.errors import azure_step, translate
@@ -16,9 +17,11 @@ from shared.domain.errors import Conflict, InvalidInput, NotFound, PlatformError
 from shared.domain.model_contract import JOB_NAME_TAG, METRIC_TAG_PREFIX
 from shared.domain.training import CANCELED, COMPLETED, FAILED, QUEUED, RUNNING, JobStatus
 from shared.domain.evaluation import ScoredRows
-from shared.ports import ModelVersionInfo, RowsSource, TrainingJobRequest, artifact_digest
+from shared.ports import ModelVersionInfo, RowsSource, TrainingJobRequest, artifact_digest, page_url
 
 log = logging.getLogger(__name__)
+
+STUDIO = "https://ml.azure.com"  # Azure ML studio of the public cloud
 
 # Azure ML job statuses → ours.
 _STATUS = {
@@ -139,6 +142,15 @@ class AzureMLPlatform:
                 return [_model_info(model) for model in self._ml.models.list(name=name)]
         except NotFound:
             return []
+
+    def run_url(self, run_id: str) -> str | None:
+        """The run's page in Azure ML studio (a job's run id is its name), in the form the SDK's
+        studio_url_from_job_id builds; the workspace is named by its resource id, nothing secret."""
+        if not run_id:
+            return None
+        c = self.config
+        workspace = f"/subscriptions/{c.subscription_id}/resourcegroups/{c.resource_group}/workspaces/{c.workspace}"
+        return page_url(f"{STUDIO}/runs/{quote(run_id, safe='')}?wsid={quote(workspace, safe='/')}")
 
     def model_artifact_digest(self, name: str, version: str) -> str:
         """The model asset's files, downloaded as the gate loads the model (MLflow's models:/ URI on

@@ -11,6 +11,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import quote
 
 from emulator_formats import job_folder
 from shared.adapters.local_ml.mlflow_rest import MlflowRest
@@ -19,7 +20,7 @@ from shared.domain.batches import BatchRef
 from shared.domain.errors import NotFound, PlatformError
 from shared.domain.training import COMPLETED, FAILED, QUEUED, RUNNING, TERMINAL, TRAINING_FLAGS, JobStatus
 from shared.domain.evaluation import ScoredRows
-from shared.ports import ModelVersionInfo, RowsSource, TrainingJobRequest, artifact_digest
+from shared.ports import ModelVersionInfo, RowsSource, TrainingJobRequest, artifact_digest, page_base, page_url
 
 LOCAL_EXPERIMENT = "diabetes-training"  # the local backend has one experiment (Azure's is AZUREML_EXPERIMENT)
 
@@ -121,6 +122,16 @@ class LocalMLPlatform:
         if not hashes:
             raise PlatformError(f"model {name} v{version} has no artifact files under {source[:200]}")
         return artifact_digest(hashes)
+
+    def run_url(self, run_id: str) -> str | None:
+        """The run's page in the MLflow UI the tracking server serves (its hash route
+        #/experiments/<experiment>/runs/<run>, the experiment read from the run); None when the tracking
+        URI is not an http(s) server."""
+        base = page_base(self.tracking_uri)
+        if base is None or not run_id:
+            return None
+        experiment = str(self.mlflow.run(run_id)["info"]["experiment_id"])
+        return page_url(f"{base}/#/experiments/{quote(experiment, safe='')}/runs/{quote(run_id, safe='')}")
 
     def list_model_versions(self, name: str) -> Iterator[ModelVersionInfo]:
         """The registry's versions of the model (MLflow's model-versions/search), without run metrics."""
