@@ -67,13 +67,26 @@ IN_PROGRESS = {"approve": "approved: the health-checked promotion is under way",
                "reject": "rejected: the staging deployment is being removed"}
 
 
+# Closed without a person's decision (or the decision could not be carried out): the reason says why.
+EXPLAINED = {"void": "Void: nothing was decided, and no decision can apply to this approval",
+             "expired": "Expired", "superseded": "Superseded", "promotion_failed": "The promotion failed",
+             "failed": "Failed"}
+VOID_NEXT = ("<p>The candidate was set to failed: a redeploy re-runs the quality gate, the staging deployment "
+             "and the smoke test, and asks for a new approval with fresh evidence.</p>")
+
+
 def decided(approval: Approval) -> func.HttpResponse:
-    """The decision as it stands; while its steps run ('deciding'), what was decided and what follows."""
+    """The decision as it stands; while its steps run ('deciding'), what was decided and what follows;
+    for a void, expired, superseded or failed approval, why."""
     status = IN_PROGRESS.get(approval.reason, approval.status) if approval.status == "deciding" else approval.status
     follow = ("<p>This page does not refresh itself; the approval's status shows the outcome.</p>"
               if approval.status == "deciding" else "")
+    why = "" if approval.decided_by == "system" else f"<p>Decided by {esc(approval.decided_by or '')}.</p>"
+    if approval.status in EXPLAINED:
+        why += (f"<p><b>{esc(EXPLAINED[approval.status])}</b> ({esc(approval.decided_at or '')}).</p>"
+                f"<p>Why: {esc(approval.reason or 'not recorded')}</p>" + (VOID_NEXT if approval.status == "void" else ""))
     return page(f"{approval.model_name} v{approval.candidate_version}: {status}",
-                summary(approval) + f"<p>Decided by {esc(approval.decided_by or '')}.</p>"
+                summary(approval) + why
                 + (f"<p>Comment: {esc(approval.comment)}</p>" if approval.comment else "") + follow)
 
 

@@ -12,7 +12,7 @@ from shared.domain.clock import iso
 from shared.domain.errors import Conflict, Forbidden
 from shared.domain.principals import Principal, is_requester
 from shared.domain.records import from_record, set_fields
-from shared.domain.steps import DONE, GATE, PROMOTE, REJECT, ROLLBACK_DEPLOY, StepState
+from shared.domain.steps import DONE, GATE, PROMOTE, REJECT, REQUEST_APPROVAL, ROLLBACK_DEPLOY, STEP_LABELS, StepState
 
 # Candidate statuses
 RECEIVED = "received"
@@ -88,6 +88,15 @@ class Candidate:
         steps = StepState.from_dict(self.steps)
         steps.restart(GATE, iso(at))
         self.steps = steps.to_dict()
+
+    def approval_voided(self, approval_id: str, reason: str, at: datetime) -> bool:
+        """Its approval became void (what was reviewed changed): failed at the approval request, so a
+        redeploy can ask again; False, and nothing changes, unless it still awaits that very approval."""
+        if self.status != AWAITING_APPROVAL or self.approval_id != approval_id:
+            return False
+        error = f"approval {approval_id} is void: {reason}; redeploy re-runs the gate and asks again"
+        self.move_to(FAILED, at, error, error=error[:2000], failed_step=STEP_LABELS[REQUEST_APPROVAL])
+        return True
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from shared.domain.candidates import AWAITING_APPROVAL, PENDING, PROMOTION_FAILED, VOID
+from shared.domain.candidates import FAILED, PENDING, PROMOTION_FAILED, VOID
 from shared.domain.errors import Conflict, NotFound, Unauthorized
 from shared.domain.models import ModelRegistered
 from shared.ports import artifact_digest
@@ -109,7 +109,7 @@ def test_a_changed_artifact_voids_the_approval_with_409_and_changes_nothing_else
     assert voided["artifact_digest"] == reviewed and world.platform.model_artifact_digest(MODEL, "2") in voided["reason"]
     assert len(voided["changed"]) == 1
     assert world.production_state() == before and world.entries("promoted")[-1]["version"] == "1"
-    assert world.repos.candidates.get("2").status == AWAITING_APPROVAL
+    assert world.repos.candidates.get("2").status == FAILED  # so a redeploy asks again (test_void_recovery.py)
     with pytest.raises(Conflict, match="already void"):  # and it stays void: no decision, no second entry
         world.approvals.decide(candidate.approval_id, "reject", "bob@example.com")
     assert len(world.entries("voided")) == 1
@@ -128,7 +128,7 @@ def test_a_changed_evidence_document_voids_the_approval_on_any_decision(world):
     [voided] = world.entries("voided")
     assert voided["via"] == "link" and voided["decision"] == "reject" and "evidence" in voided["changed"][0]
     assert world.production_state() == before
-    assert world.repos.candidates.get("2").status == AWAITING_APPROVAL
+    assert world.repos.candidates.get("2").failed_step == "approval request"
     assert candidate.deployment in {d.name for d in world.endpoints.get_endpoint(ENDPOINT).deployments}
 
 

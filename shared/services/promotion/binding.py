@@ -1,12 +1,17 @@
 """Bound to what was reviewed: an approval records the digests of the candidate's artifact files and of
 its evidence document; a decision is only taken on exactly those, and the promotion only moves traffic
-to a deployment that serves exactly that version."""
+to a deployment that serves exactly that version. A void approval's candidate fails, so a redeploy asks again."""
 from __future__ import annotations
+
+import logging
 
 from shared.domain import evidence as evidence_document
 from shared.domain.candidates import Approval
 from shared.domain.errors import NotFound
+from shared.services.promotion import notifications
 from shared.services.promotion.context import PromotionContext
+
+log = logging.getLogger(__name__)
 
 
 def artifact_change(ctx: PromotionContext, approval: Approval) -> str:
@@ -41,6 +46,25 @@ def evidence_change(ctx: PromotionContext, approval: Approval) -> str:
 def changes(ctx: PromotionContext, approval: Approval) -> list[str]:
     """What differs from what was reviewed, one sentence each; [] when nothing did."""
     return [change for change in (artifact_change(ctx, approval), evidence_change(ctx, approval)) if change]
+
+
+def release_candidate(ctx: PromotionContext, approval: Approval) -> bool:
+    """The void approval's candidate fails at the approval request (only if it still awaits that approval:
+    a superseded or re-run one stays as it is), so POST .../redeploy re-runs gate, staging and a new
+    approval with fresh evidence; True when it moved. Its staging deployment stays, and so does the
+    production record's staging entry, which keeps the sweeper off it: the redeploy's deployment step
+    replaces it by name and its approval request stages it again."""
+    now = ctx.clock()
+    try:
+        candidate, moved = ctx.repos.candidates.change(
+            approval.candidate_version, lambda c: c.approval_voided(approval.id, approval.reason, now))
+    except NotFound:
+        log.warning("approval %s is void; its candidate v%s is unknown", approval.id, approval.candidate_version)
+        return False
+    if moved:
+        ctx.notifier.notify(notifications.candidate_failed(ctx, candidate.version, candidate.failed_step,
+                                                           candidate.error))
+    return moved
 
 
 def serving_change(ctx: PromotionContext, approval: Approval) -> str:

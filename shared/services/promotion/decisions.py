@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from shared.domain.candidates import ACTION_STATUS, EXPIRED, PENDING, Approval, ApprovalExpired
+from shared.domain.candidates import ACTION_STATUS, EXPIRED, PENDING, VOID, Approval, ApprovalExpired
 from shared.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.domain.links import token_fingerprint, verify_decision
 from shared.domain.principals import Principal, as_decider
@@ -97,7 +97,12 @@ class ApprovalService:
 
     def check_binding(self, approval: Approval, action: str, decider: Principal, via: str) -> None:
         """A pending approval is decided only on the artifacts and evidence it was issued with; otherwise
-        it becomes void (conditional write), the audit log says what changed, and Conflict names it."""
+        it becomes void (conditional write), the audit log says what changed, its candidate fails (so a
+        redeploy asks again), and Conflict names it. A decision on a void approval finishes that last part
+        (a crash between the two writes) and is refused with the reason."""
+        if approval.status == VOID:
+            binding.release_candidate(self.ctx, approval)
+            raise Conflict(f"approval {approval.id} is already void: {approval.reason}")
         if approval.status != PENDING:
             return  # the claim refuses it with its own reason
         changed = binding.changes(self.ctx, approval)
@@ -109,6 +114,7 @@ class ApprovalService:
                         decision=action, via=via, reason=reason, changed=changed,
                         artifact_digest=approval.artifact_digest, evidence_digest=approval.evidence_digest)
         log.warning("approval %s voided on a decision by %s: %s", approval.id, decider.display, reason)
+        binding.release_candidate(self.ctx, voided)
         raise Conflict(f"approval {approval.id} is void and nothing was decided: {reason}")
 
     def _claim(self, approval_id, action, reviewer, comment, via, link_token) -> Approval:
