@@ -34,6 +34,7 @@ from shared.services.promotion.steps import Next, Poll
 log = logging.getLogger(__name__)
 
 SUCCEEDED, FAILED_STATE = "Succeeded", "Failed"
+REQUEST_AUDIT_WINDOW = 500  # newest audit entries searched for a re-run step's approval_requested
 
 
 class CandidateTrack:
@@ -156,20 +157,34 @@ class CandidateTrack:
                 stored = self.ctx.repos.approvals.get(approval.id)
         if not created:  # this step ran before and crashed after creating it
             approval = stored
+            if not self._request_recorded(approval.id):  # the crash came before its audit entry
+                self._record_request(approval, candidate, production)
             if approval.status != "pending":
                 return Next(DONE)  # already decided (or closed): nothing here may undo that
         self.ctx.repos.production.change(lambda p: p.stage(version, candidate.deployment, approval.id))
         self._move(version, AWAITING_APPROVAL, f"approval {approval.id}", approval_id=approval.id,
                    requested_by=approval.requested_by)
         if created:
-            self.ctx.record("approval_requested", "system", version, approval_id=approval.id,
-                            champion_version=production.champion_version, requested_by=approval.requested_by,
-                            evidence={"gate": candidate.gate, "smoke": candidate.smoke})
+            self._record_request(approval, candidate, production)
         self.ctx.notifier.notify(notifications.approval_notification(self.ctx, approval))
         log.info("candidate v%s awaits approval %s", version, approval.id)
         return Next(DONE)
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _record_request(self, approval: Approval, candidate, production: Production) -> None:
+        """The audit entry of the request, with the digests of what is reviewed (the chained log keeps them)."""
+        self.ctx.record("approval_requested", "system", approval.candidate_version, approval_id=approval.id,
+                        champion_version=production.champion_version, requested_by=approval.requested_by,
+                        artifact_digest=approval.artifact_digest, evidence_digest=approval.evidence_digest,
+                        evidence={"gate": candidate.gate, "smoke": candidate.smoke})
+
+    def _request_recorded(self, approval_id: str) -> bool:
+        """Whether the log's recent entries hold this approval's request. The audit log has no entry ids,
+        and a step re-runs soon after its crash: an entry older than the window is written again (a
+        duplicate, never a gap)."""
+        return any(e.get("action") == "approval_requested" and e.get("approval_id") == approval_id
+                   for e in self.ctx.audit.read(REQUEST_AUDIT_WINDOW) if isinstance(e, dict))
 
     def _move(self, version: str, status: str, detail: str = "", **fields):
         return self.candidates.move_to(version, status, self.ctx.clock(), detail, **fields)

@@ -153,5 +153,6 @@ class DecisionTrack:
     def _audit(self, action: str, approval: Approval, **extra) -> None:
         self.ctx.record(action, approval.decided_by, approval.candidate_version, via=approval.decided_via,
                         approval_id=approval.id, comment=approval.comment,
+                        artifact_digest=approval.artifact_digest, evidence_digest=approval.evidence_digest,
                         evidence={"gate": approval.gate, "smoke": approval.smoke, "training_set": approval.training_set},
                         **extra)
