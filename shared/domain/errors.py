@@ -48,6 +48,12 @@ class Conflict(DomainError):
     status = 409
 
 
+class TooLarge(DomainError):
+    """What was asked for (or sent) is larger than its bound; the message names the bound."""
+
+    status = 413
+
+
 class PlatformError(DomainError):
     """The ML platform or storage failed; the message says which step. It often quotes an SDK's
     exception text, so it is redacted (see redact)."""

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Callable, Protocol
 
 from shared.domain.clock import iso
-from shared.domain.errors import DomainError, NotFound
+from shared.domain.errors import DomainError, NotFound, TooLarge
 from shared.services.audit import AuditTrail
 from shared.services.repositories import Repositories
 
@@ -113,7 +113,7 @@ class Dossier:
                 archive.writestr(info, text.encode("utf-8"))
         content = buffer.getvalue()
         if len(content) > MAX_ARCHIVE_BYTES:
-            raise DomainError(f"the dossier of v{version} is larger than {MAX_ARCHIVE_BYTES} bytes")
+            raise TooLarge(f"the dossier of v{version} is larger than {MAX_ARCHIVE_BYTES} bytes")
         return Archive(safe_file_name(self.model_name, version), content)
 
     # --- parts ---------------------------------------------------------------------------
