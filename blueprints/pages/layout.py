@@ -15,7 +15,7 @@ CSS = (
     "*{box-sizing:border-box}html{-webkit-text-size-adjust:100%;text-size-adjust:100%}"
     "body{margin:0;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:var(--ink);"
     "background:#fff}"
-    "main{max-width:64rem;margin:0 auto;padding:1rem 1rem 3rem}"
+    "main{max-width:64rem;margin:0 auto;padding:1rem 1rem 3rem}main:has(>.wide){max-width:76rem}"
     "h1{font-size:1.45rem;line-height:1.25;margin:.75rem 0 .25rem;overflow-wrap:anywhere}"
     "h2{font-size:1.1rem;margin:2.25rem 0 .6rem;padding-bottom:.2rem;border-bottom:2px solid var(--ink)}"
     "h3{font-size:.95rem;margin:1.25rem 0 .4rem}"
@@ -30,6 +30,12 @@ CSS = (
     ".badge.pass{background:var(--pass)}.badge.fail{background:var(--fail)}"
     ".bad{color:var(--fail);font-weight:600}.good{color:var(--pass);font-weight:600}"
     ".scroll{overflow-x:auto;max-width:100%;margin:.4rem 0 .8rem}.scroll.tall{max-height:24rem;overflow-y:auto}"
+    # A shadow at an edge where the table goes on (the scroller's cover moves with the content): the hint
+    # that a wide table scrolls sideways, in CSS alone.
+    ".scroll{background:linear-gradient(90deg,#fff 40%,#fff0) 0 0/1.5rem 100% no-repeat local,"
+    "linear-gradient(270deg,#fff 40%,#fff0) 100% 0/1.5rem 100% no-repeat local,"
+    "linear-gradient(90deg,#1b243033,#1b243000) 0 0/.6rem 100% no-repeat scroll,"
+    "linear-gradient(270deg,#1b243033,#1b243000) 100% 0/.6rem 100% no-repeat scroll}"
     "table{border-collapse:collapse;width:100%;font-size:.85rem;font-variant-numeric:tabular-nums}"
     "th,td{padding:.28rem .55rem;border-bottom:1px solid var(--rule);text-align:right;vertical-align:top;"
     "white-space:nowrap}th{font-weight:600;background:var(--band)}thead th{position:sticky;top:0}"
@@ -44,7 +50,7 @@ CSS = (
     "dl.facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15rem 1rem;margin:.5rem 0;"
     "font-size:.9rem}dt{color:var(--muted)}dd{margin:0}"
     "nav.toc{display:flex;flex-wrap:wrap;gap:.15rem .9rem;font-size:.85rem}nav.toc a{white-space:nowrap}"
-    ".ci{display:block;color:var(--muted);font-size:.75rem}"
+    ".ci{display:block;color:var(--muted);font-size:.75rem}.muted{color:var(--muted)}.nw{white-space:nowrap}"
     "form{background:var(--band);padding:.75rem 1rem;margin:1rem 0;border:1px solid var(--rule)}"
     "input{font:inherit;padding:.35rem .45rem;border:1px solid #8e99a6;border-radius:2px;width:100%;"
     "max-width:28rem}label{display:block}"
@@ -53,12 +59,24 @@ CSS = (
     "footer{margin-top:3rem;padding-top:.5rem;border-top:1px solid var(--rule);color:var(--muted);"
     "font-size:.8rem}"
     "@media (max-width:48rem){.figure{grid-template-columns:minmax(0,1fr)}}"
+    # Phones: tighter tables whose headers and first column wrap; a table of class 'cards' shows each
+    # row as a card: its first cell a heading line, the others in columns under the header row (the
+    # first column's header left out), a 'span' cell on a line of its own, labelled.
+    "@media (max-width:40rem){table{font-size:.8rem}th,td{padding:.25rem .35rem}th,td:first-child{white-space:normal}"
+    "td.text{min-width:5rem}table.cards,table.cards thead,table.cards tbody,table.cards caption{display:block}"
+    "table.cards tr{display:grid;grid-template-columns:repeat(var(--n,3),minmax(0,1fr));gap:.1rem .6rem;"
+    "padding:.4rem .35rem;border-bottom:1px solid var(--rule)}"
+    "table.cards th,table.cards td{display:block;border:0;padding:0;text-align:left;white-space:normal;min-width:0}"
+    "table.cards thead tr{background:var(--band)}table.cards th:first-child,table.cards th.span{display:none}"
+    "table.cards td:first-child{grid-column:1/-1;font-weight:600}table.cards td.span{grid-column:1/-1}"
+    "table.cards td.span::before{content:attr(data-label) ': ';color:var(--muted)}table.cards td .mono{min-width:0}"
+    ".n2{--n:2}.n3{--n:3}.n4{--n:4}.n5{--n:5}}"
     "@media (max-width:30rem){main{padding:.5rem .75rem 2rem}h1{font-size:1.25rem}"
     "dl.facts{grid-template-columns:minmax(0,1fr)}dd{margin-bottom:.35rem}}"
     "@media print{@page{margin:14mm}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
     "body{font-size:9.5pt}main{max-width:none;padding:0}h2{break-after:avoid;margin-top:1.5rem}"
     ".figure,.verdict,tr,dl.facts{break-inside:avoid}.scroll,.scroll.tall{overflow:visible;max-height:none}"
-    "th,td{white-space:normal}thead th{position:static}form,nav.toc,.noprint{display:none}"
+    "th,td{white-space:normal}thead th{position:static}form,nav.toc,.noprint{display:none}.scroll{background:none}"
     "a{color:inherit;text-decoration:none}a[href^='http']::after{content:' <' attr(href) '>';font-size:.8em;"
     "word-break:break-all}}"
 )
@@ -106,16 +124,24 @@ def section(ident: str, title: str, body: str) -> str:
 
 
 def table(head: list[str], rows: list[list[str]], caption: str = "", tall: bool = False,
-          text_columns: tuple[int, ...] = ()) -> str:
+          text_columns: tuple[int, ...] = (), cards: int = 0, span_columns: tuple[int, ...] = ()) -> str:
     """A table in its own horizontal scroller, so a wide table never widens the page.
-    `head` and `caption` are plain text; the cells of `rows` are HTML already escaped by the caller."""
-    def cls(i: int) -> str:
-        return " class='text'" if i in text_columns else ""
+    `head` and `caption` are plain text; the cells of `rows` are HTML already escaped by the caller.
+    `cards` (2–5): on a phone each row becomes a card, its first cell a heading line and the other cells
+    in that many columns under the header row; cells of `span_columns` take a line of their own, labelled."""
+    def th(i: int) -> str:
+        names = " ".join(n for n, on in (("text", i in text_columns), ("span", cards and i in span_columns)) if on)
+        return f" class='{names}'" if names else ""
 
-    header = "".join(f"<th scope='col'{cls(i)}>{esc(h)}</th>" for i, h in enumerate(head))
-    body = "".join("<tr>" + "".join(f"<td{cls(i)}>{cell}</td>" for i, cell in enumerate(row)) + "</tr>" for row in rows)
+    def td(i: int) -> str:
+        label = f" data-label='{esc(head[i])}'" if cards and i in span_columns and i < len(head) else ""
+        return th(i) + label
+
+    header = "".join(f"<th scope='col'{th(i)}>{esc(h)}</th>" for i, h in enumerate(head))
+    body = "".join("<tr>" + "".join(f"<td{td(i)}>{cell}</td>" for i, cell in enumerate(row)) + "</tr>" for row in rows)
     caption_html = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return (f"<div class='scroll{' tall' if tall else ''}' tabindex='0'><table>{caption_html}<thead><tr>{header}"
+    card = f" class='cards n{min(max(int(cards), 2), 5)}'" if cards else ""
+    return (f"<div class='scroll{' tall' if tall else ''}' tabindex='0'><table{card}>{caption_html}<thead><tr>{header}"
             f"</tr></thead><tbody>{body}</tbody></table></div>")
 
 

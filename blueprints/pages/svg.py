@@ -90,7 +90,8 @@ class _Frame:
         for i, t in enumerate(x_ticks):
             x = _f(self.x(t))
             name = x_names[i] if x_names else _tick_label(t, x_ticks)
-            anchor = ("start" if i == 0 else "end" if i == len(x_ticks) - 1 else "middle") if x_names else "middle"
+            anchor = ("start" if i == 0 else "end" if i == len(x_ticks) - 1 else "middle") if x_names and len(
+                x_ticks) > 1 else "middle"
             parts.append(f"<line x1='{x}' x2='{x}' y1='{self.y0}' y2='{self.y0 + 4}' stroke='{AXIS}'/>"
                          f"<text x='{x}' y='{self.y0 + 16}' text-anchor='{anchor}' fill='{MUTED}' font-size='11'>"
                          f"{esc(name)}</text>")
@@ -191,11 +192,16 @@ def history_chart(values: Sequence, *, ident: str, title: str, desc: str, y_labe
         y_range = (low - pad, high + pad)
     n = max(len(points) - 1, 1)
     names = [first or "oldest", last or "newest"]
+    x_range, x_ticks = (0.0, float(n)), [0.0, float(n)]
+    if len(points) == 1 or (first and first == last):
+        # One point, or all on one day: the point(s) off the axis, the date once, in the middle.
+        x_range = (-0.5, 0.5) if len(points) == 1 else (-0.05 * n, n * 1.05)
+        x_ticks, names = [sum(x_range) / 2], [first or last or "one check"]
     frame_series = [Series(y_label, [(x, y) for x, y in points if y is not None], "candidate", markers=True,
                            hollow=[h for (x, y), h in zip(points, list(hollow) + [False] * len(points)) if y is not None])]
     return line_chart(frame_series, ident=ident, title=title, desc=desc, x_label="checks, oldest to newest",
-                      y_label=y_label, x_range=(0.0, float(n)), y_range=y_range, width=width, height=height,
-                      x_names=names, x_ticks=[0.0, float(n)], legend=False)
+                      y_label=y_label, x_range=x_range, y_range=y_range, width=width, height=height,
+                      x_names=names, x_ticks=x_ticks, legend=False)
 
 
 def bar_chart(values: Sequence, *, ident: str, title: str, desc: str, y_label: str, first: str = "", last: str = "",
@@ -214,9 +220,13 @@ def bar_chart(values: Sequence, *, ident: str, title: str, desc: str, y_label: s
                  f"fill='{FLAG if flags[i] else CANDIDATE}'/>")
         if not value:
             body += f"<rect x='{_f(x)}' y='{_f(frame.y0 - 1.5)}' width='{_f(slot * 0.7)}' height='1.5' fill='{MUTED}'/>"
-    body += (f"<text x='{frame.x0}' y='{frame.y0 + 16}' fill='{MUTED}' font-size='11'>{esc(first or 'oldest')}</text>"
-             f"<text x='{frame.x1}' y='{frame.y0 + 16}' fill='{MUTED}' font-size='11' text-anchor='end'>"
-             f"{esc(last or 'newest')}</text>")
+    if len(counts) == 1 or (first and first == last):  # one check, or one day: its date once, in the middle
+        body += (f"<text x='{_f((frame.x0 + frame.x1) / 2)}' y='{frame.y0 + 16}' fill='{MUTED}' font-size='11' "
+                 f"text-anchor='middle'>{esc(first or last or 'one check')}</text>")
+    else:
+        body += (f"<text x='{frame.x0}' y='{frame.y0 + 16}' fill='{MUTED}' font-size='11'>{esc(first or 'oldest')}</text>"
+                 f"<text x='{frame.x1}' y='{frame.y0 + 16}' fill='{MUTED}' font-size='11' text-anchor='end'>"
+                 f"{esc(last or 'newest')}</text>")
     return _open(ident, title, desc, width, height) + body + "</svg>"
 
 

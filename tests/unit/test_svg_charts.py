@@ -104,3 +104,20 @@ def test_ticks_are_round_and_inside_the_range(low, high):
     assert any(math.isclose(step / 10 ** math.floor(math.log10(step)), f) for f in (1, 2, 2.5, 5))
     labels = [svg._tick_label(t, ticks) for t in ticks]
     assert len(set(labels)) == len(labels)
+
+
+def test_one_point_sits_off_the_axis_with_its_date_once_in_the_middle():
+    text = svg.history_chart([0.85], ident="one", title="t", desc="d", y_label="AUC", first="2026-12-02",
+                             last="2026-12-02")
+    root = ET.fromstring(text)
+    (circle,) = root.iter("circle")
+    frame = svg._Frame(420, 190, (0, 1), (0, 1))
+    assert frame.x0 + 50 < float(circle.get("cx")) < frame.x1 - 50, "the point is inside the plot, not on the y axis"
+    assert float(circle.get("cx")) == pytest.approx((frame.x0 + frame.x1) / 2, abs=0.1)
+    assert [t.text for t in root.iter("text")].count("2026-12-02") == 1
+    bars = ET.fromstring(svg.bar_chart([2], ident="b", title="t", desc="d", y_label="n", first="2026-12-02",
+                                       last="2026-12-02"))
+    assert [t.text for t in bars.iter("text")].count("2026-12-02") == 1
+    several = ET.fromstring(svg.history_chart([0.8, 0.9], ident="two", title="t", desc="d", y_label="AUC",
+                                              first="2026-12-01", last="2026-12-02"))
+    assert {"2026-12-01", "2026-12-02"} <= {t.text for t in several.iter("text")}
