@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from blueprints.pages import evidence, layout
+from blueprints.pages import decision, evidence, layout
 from blueprints.pages.text import esc, num
 from shared.domain.candidates import Approval
 
@@ -81,13 +81,12 @@ def decided(approval: Approval) -> func.HttpResponse:
     status = IN_PROGRESS.get(approval.reason, approval.status) if approval.status == "deciding" else approval.status
     follow = ("<p>This page does not refresh itself; the approval's status shows the outcome.</p>"
               if approval.status == "deciding" else "")
-    why = "" if approval.decided_by == "system" else f"<p>Decided by {esc(approval.decided_by or '')}.</p>"
+    why = ""  # who decided, when and how: in decision.outcome
     if approval.status in EXPLAINED:
         why += (f"<p><b>{esc(EXPLAINED[approval.status])}</b> ({esc(approval.decided_at or '')}).</p>"
                 f"<p>Why: {esc(approval.reason or 'not recorded')}</p>" + (VOID_NEXT if approval.status == "void" else ""))
     return page(f"{approval.model_name} v{approval.candidate_version}: {status}",
-                summary(approval) + why
-                + (f"<p>Comment: {esc(approval.comment)}</p>" if approval.comment else "") + follow)
+                decision.outcome(approval, why + follow))
 
 
 def problem(status: int, message: str, title: str = "This link cannot be used") -> func.HttpResponse:

@@ -9,7 +9,7 @@ from blueprints.pages.evidence_parts import (
     d, data_sections, history_section, l, links_section, smoke_section, version_label,
 )
 from blueprints.pages.layout import facts, figure, section, table
-from blueprints.pages.text import count, esc, interval, num, pct, signed
+from blueprints.pages.text import column, count, esc, interval, num, pct, signed
 from shared.domain.evidence import IDENTIFIERS
 from shared.domain.gate import TABLE_FIGURES
 
@@ -37,20 +37,25 @@ def body(document: dict, decision: str = "", evidence_digest: str | None = None)
 
 
 def header(document: dict, decision: str = "") -> str:
-    verdict, gate, champion = d(document.get("verdict")), d(document.get("gate")), d(document.get("champion"))
-    passed = verdict.get("passed") is True
-    state = "pass" if passed else "fail"
+    gate, champion = d(document.get("gate")), d(document.get("champion"))
     toc = "".join(f"<a href='#{ident}'>{esc(name)}</a>" for ident, name in SECTIONS[1:])
     champ = f"champion v{esc(champion.get('version'))}" if champion.get("version") else "no champion yet"
-    reasons = "".join(f"<li>{esc(reason)}</li>" for reason in l(gate.get("reasons")))
     return (f"<p class='kicker'>Model review · evidence</p>"
             f"<h1>{esc(document.get('model_name'))} v{esc(document.get('version'))} <span class='meta'>vs {champ}</span></h1>"
-            f"<section id='verdict' aria-label='Verdict'><div class='verdict {state}'>"
-            f"<p><span class='badge {state}'>{'passed' if passed else 'did not pass'}</span> {esc(verdict.get('line'))}</p>"
-            + (f"<ul>{reasons}</ul>" if reasons else "") + "</div>"
+            "<section id='verdict' aria-label='Verdict'>" + verdict_block(document.get("verdict"), gate.get("reasons"))
             + f"<p class='meta'>Approval <code>{esc(document.get('approval_id'))}</code> · evidence built "
               f"{esc(when(document.get('built_at')))} · evaluated on {esc(gate.get('evaluated_on') or 'not recorded')}</p>"
             + decision + f"</section><nav class='toc noprint' aria-label='Sections'>{toc}</nav>")
+
+
+def verdict_block(verdict, reasons=()) -> str:
+    """The verdict line ({"passed", "line"}) with its badge, and the gate's reasons under it."""
+    verdict = d(verdict)
+    passed = verdict.get("passed") is True
+    state = "pass" if passed else "fail"
+    items = "".join(f"<li>{esc(reason)}</li>" for reason in l(reasons))
+    return (f"<div class='verdict {state}'><p><span class='badge {state}'>{'passed' if passed else 'did not pass'}"
+            f"</span> {esc(verdict.get('line'))}</p>" + (f"<ul>{items}</ul>" if items else "") + "</div>")
 
 
 def comparison(document: dict, names: tuple[str, str]) -> str:
@@ -61,13 +66,14 @@ def comparison(document: dict, names: tuple[str, str]) -> str:
     confidence = intervals.get("confidence") or d(gate.get("difference")).get("confidence") or 0.95
     level = pct(confidence, 0)
     metrics = [m for m in TABLE_FIGURES if m in ours] + sorted(set(ours) - set(TABLE_FIGURES) - ALIASES)
+    both = bool(theirs)
     rows = []
     for metric in metrics:
         a, b = d(ci_ours.get(metric)), d(ci_theirs.get(metric))
         delta = ours[metric] - theirs[metric] if metric in theirs and _both(ours[metric], theirs[metric]) else None
-        rows.append([esc(NAMES.get(metric, metric)), f"<b>{num(ours.get(metric))}</b>{_ci(a)}",
-                     f"{num(theirs.get(metric))}{_ci(b)}", signed(delta)])
-    head = ["Metric", f"{names[0]} ({level} CI)", f"{names[1]} ({level} CI)", "Δ candidate − champion"]
+        rows.append([esc(NAMES.get(metric, metric)), f"<b>{num(ours.get(metric))}</b>{_ci(a)}"]
+                    + [f"{num(theirs.get(metric))}{_ci(b)}", signed(delta)] * both)
+    head = ["Metric", f"{names[0]} ({level} CI)", *[f"{names[1]} ({level} CI)", "Δ candidate − champion"] * both]
     difference = d(gate.get("difference"))
     rule = f"<p class='note'>Rule: {esc(gate.get('rule'))}.</p>" if gate.get("rule") else ""
     diff = ""
@@ -76,10 +82,11 @@ def comparison(document: dict, names: tuple[str, str]) -> str:
                 f"champion: <b>{signed(difference.get('point'))}</b>, {esc(pct(difference.get('confidence'), 0))} interval "
                 f"{esc(interval(difference.get('lower'), difference.get('upper')))} over {count(difference.get('resamples'))} "
                 f"resamples; the lower bound must stay above {signed(-(difference.get('margin') or 0))}.</p>")
-    note = (f"<p class='note'>Both versions scored on the same {count(gate.get('rows'))} rows at threshold "
-            f"{num(d(gate.get('curves')).get('threshold'), 2)}; intervals: percentile bootstrap, "
-            f"{count(intervals.get('resamples'))} resamples. ↓ lower is better.</p>")
-    return section("comparison", "Candidate vs champion", diff + table(head, rows) + note + rule)
+    scored = (f"Both versions scored on the same {count(gate.get('rows'))} rows" if both else
+              f"Scored on {count(gate.get('rows'))} rows (no champion)")
+    note = (f"<p class='note'>{scored} at threshold {num(d(gate.get('curves')).get('threshold'), 2)}; intervals: "
+            f"percentile bootstrap, {count(intervals.get('resamples'))} resamples. ↓ lower is better.</p>")
+    return section("comparison", "Candidate vs champion", diff + table(head, rows, cards=3 if both else 0) + note + rule)
 
 
 def curves(document: dict, names: tuple[str, str]) -> str:
@@ -118,7 +125,7 @@ def curves(document: dict, names: tuple[str, str]) -> str:
     cal_rows = [row[:1 + 3 * len(short)] for row in cal_rows]
     cal_table = table(["Bin", *(f"{v} {h}" for v in short[:1] for h in ("n", "mean p", "observed")),
                        *(f"{v} {h}" for v in short[1:] for h in ("n", "mean p", "observed"))], cal_rows,
-                      "Probability bins: " + (f"{names[0]}, then {names[1]}" if bins_b else names[0]))
+                      "Probability bins: " + (f"{names[0]}, then {names[1]}" if bins_b else names[0]), cards=3)
     return section("curves", "ROC and calibration",
                    "<h3>ROC</h3>" + figure(chart, roc_table) + "<h3>Calibration</h3>" + figure(cal_chart, cal_table))
 
@@ -151,16 +158,23 @@ def confusion(document: dict, names: tuple[str, str]) -> str:
 def subgroups(document: dict) -> str:
     gate = d(document.get("gate"))
     metric = str(gate.get("metric") or "auc").upper()
+    champion = bool(d(gate.get("champion")))
     rows = []
     for group in map(d, l(gate.get("subgroups"))):
-        status = ("<span class='bad'>regressed</span>" if group.get("regressed") else
-                  "within margin" if group.get("judged") else esc(group.get("note") or "not judged"))
+        reason = str(group.get("note") or "").removesuffix(": not judged")
+        status = ("<span class='bad'>regressed</span>" if group.get("regressed") else "within margin"
+                  if group.get("judged") else "not judged" + (f" <span class='muted'>({esc(reason)})</span>" if reason else ""))
         rows.append([esc(group.get("name")), count(group.get("rows")), count(group.get("positives")),
-                     num(group.get("candidate")), num(group.get("champion")), signed(group.get("difference")), status])
+                     num(group.get("candidate"))] + [num(group.get("champion")), signed(group.get("difference"))] * champion
+                    + [status])
     if not rows:
         return section("subgroups", "Subgroups", "<p class='note'>No subgroup figures recorded.</p>")
-    head = ["Subgroup", "Rows", "Positives", f"{metric} candidate", f"{metric} champion", "Δ", "Judgement"]
-    return section("subgroups", "Subgroups", table(head, rows, text_columns=(6,)))
+    names = version_label(document)
+    head = ["Subgroup", "Rows", "Diabetic", names[0].split()[-1], *[names[1].split()[-1], "Δ"] * champion, "Judgement"]
+    last = len(head) - 1
+    caption = f"{metric} of the {names[0]}" + (f" and the {names[1]}" if champion else "") + " on each subgroup's rows"
+    return section("subgroups", "Subgroups", table(head, rows, caption, text_columns=(last,),
+                                                   cards=5 if champion else 3, span_columns=(last,)))
 
 
 def disagreement(document: dict, names: tuple[str, str]) -> str:
@@ -171,12 +185,15 @@ def disagreement(document: dict, names: tuple[str, str]) -> str:
                                                      f"of {count(info.get('rows'))})"),
                      ("Threshold", num(info.get("threshold"), 2)), ("Rows", esc(info.get("evaluated_on")))])
     examples = [e for e in map(d, l(info.get("examples"))) if e]
-    columns = list(dict.fromkeys(name for e in examples for name in d(e.get("features"))
-                                 if str(name).casefold() not in IDENTIFIERS))  # in documents from before
-    rows = [[num(e.get("candidate"), 3), num(e.get("champion"), 3)]
-            + [esc(d(e.get("features")).get(c)) for c in columns] for e in examples]
-    head = [f"p {names[0]}", f"p {names[1]}", *columns]
-    caption = "The rows where the two probabilities are furthest apart"
+    features = list(dict.fromkeys(name for e in examples for name in d(e.get("features"))
+                                  if str(name).casefold() not in IDENTIFIERS))  # in documents from before
+    # One column per example row: a few rows of many features are narrower that way round.
+    rows = [[f"<b>p {esc(names[0])}</b>", *(f"<b>{num(e.get('candidate'), 3)}</b>" for e in examples)],
+            [f"<b>p {esc(names[1])}</b>", *(f"<b>{num(e.get('champion'), 3)}</b>" for e in examples)]]
+    rows += [[esc(name), *column([d(e.get("features")).get(name) for e in examples])] for name in features]
+    head = ["", *(f"Row {i}" for i in range(1, len(examples) + 1))]
+    caption = (f"The rows where the two probabilities are furthest apart (p ≥ {num(info.get('threshold'), 2)}: "
+               "answered diabetic)")
     return section("disagreement", "Disagreement",
                    summary + (table(head, rows, caption) if rows else "<p class='note'>No example rows.</p>"))
 

@@ -32,27 +32,56 @@ def data_sections(document: dict) -> str:
     summary = facts([
         ("Training set", f"<code>{esc(data.get('id'))}</code>"), ("Training job", esc(data.get("job"))),
         ("Rows", count(data.get("rows"))),
-        ("Diabetic (positive)", f"{count(data.get('positives'))} ({pct(data.get('positive_share'), 1)})"),
+        ("Class balance", _balance(data)),
         ("Data accepted", f"{esc(_when(data.get('first_accepted_at')))} to {esc(_when(data.get('last_accepted_at')))} UTC"),
         ("Requested by", esc(", ".join(str(x) for x in l(candidate.get("requested_by"))) or "nobody named")),
         ("Registered by", esc(candidate.get("created_by") or "not recorded")),
     ])
-    rows = [[esc(f.get("name")), count(f.get("rows")), count(f.get("positives")),
-             pct(f.get("positives") / f.get("rows"), 1) if _numbers(f.get("positives"), f.get("rows")) else "–",
-             esc(_when(f.get("accepted_at"))), f"<span class='mono'>{esc(f.get('digest'))}</span>",
-             f"<span class='mono'>{esc(f.get('etag'))}</span>"] for f in map(d, l(data.get("files")))]
-    files = table(["File", "Rows", "Positives", "Share", "Accepted (UTC)", "Digest", "ETag"], rows,
-                  f"{len(rows)} files", text_columns=(0, 5))
+    files_ = list(map(d, l(data.get("files"))))
+    # Per-file class counts are recorded only where a file's profile counted the label: columns for them
+    # only when some file has one.
+    counted = any(_numbers(f.get("positives")) for f in files_)
+    rows = [[esc(f.get("name")), count(f.get("rows"))]
+            + [count(f.get("positives")), pct(f.get("positives") / f.get("rows"), 1)
+               if _numbers(f.get("positives"), f.get("rows")) else "–"] * counted
+            + [esc(_when(f.get("accepted_at"))), _content(f)] for f in files_]
+    head = ["File", "Rows", *["Diabetic", "Share"] * counted, "Accepted (UTC)", "Content (SHA-256)"]
+    files = table(head, rows, f"{len(rows)} files", text_columns=(0, len(head) - 1),
+                  cards=4 if counted else 2, span_columns=(len(head) - 1,))
     drift = d(document.get("training_drift"))
-    drift_rows = [[esc(f.get("name")), esc(str(f.get("test") or "").upper() or None), num(f.get("statistic")), num(f.get("critical")),
-                   "<span class='bad'>drifted</span>" if f.get("drifted") else "no"] for f in map(d, l(drift.get("features")))]
+    features = list(map(d, l(drift.get("features"))))
+    tests = {str(f.get("test") or "").upper() for f in features}
+    same = len(tests) == 1 and "" not in tests  # one test for every feature: named in the header, not per row
+    drift_rows = [[esc(f.get("name"))] + [esc(str(f.get("test") or "").upper() or None)] * (not same)
+                  + [num(f.get("statistic")), num(f.get("critical")),
+                     "<span class='bad'>drifted</span>" if f.get("drifted") else "no"] for f in features]
+    drift_head = ["Feature", *["Test"] * (not same), f"{next(iter(tests))} statistic" if same else "Statistic",
+                  "Critical value", "Drifted"]
     drift_html = (facts([("Against", esc(drift.get("against") or "no baseline")), ("Rows", count(drift.get("rows"))),
                          ("Verdict", f"<b>{esc(drift.get('verdict') or 'not checked')}</b>")])
-                  + (table(["Feature", "Test", "Statistic", "Critical value", "Drifted"], drift_rows) if drift_rows else "")
+                  + (table(drift_head, drift_rows) if drift_rows else "")
                   + (f"<p class='note'>{esc(drift.get('note'))}</p>" if drift.get("note") else ""))
     note = f"<p class='note'>{esc(data.get('note'))}</p>" if data.get("note") else ""
     return section("training", "Training set", summary + files + note + "<h3>Drift against the champion's baseline</h3>"
                    + drift_html)
+
+
+def _balance(data: dict) -> str:
+    if _numbers(data.get("positives"), data.get("rows")):
+        return f"{count(data.get('positives'))} of {count(data.get('rows'))} rows diabetic ({pct(data.get('positive_share'), 1)})"
+    if _numbers(data.get("positive_share")):  # the training split's rate: the files' label counts are not recorded
+        return f"{pct(data.get('positive_share'), 1)} diabetic (training split)"
+    return "not recorded"
+
+
+def _content(file: dict) -> str:
+    """The file's SHA-256; without one, its blob version (ETag, quotes dropped), which names a version
+    of the blob but is no content digest."""
+    if file.get("digest"):
+        return f"<span class='mono'>{esc(file.get('digest'))}</span>"
+    etag = str(file.get("etag") or "").strip('"')
+    return ("not recorded" + (f"<span class='ci'>version (ETag) <span class='mono'>{esc(etag)}</span></span>"
+                              if etag else ""))
 
 
 def smoke_section(document: dict) -> str:
@@ -88,7 +117,7 @@ def history_section(document: dict) -> str:
         rows = [[esc(_when(c.get("at"))), esc(c.get("window")), esc(c.get("verdict")),
                  esc(", ".join(str(x) for x in l(c.get("drifted"))) or "–")] for c in checks]
         parts.append("<h3>Drift</h3>" + figure(chart, table(["Checked (UTC)", "Window", "Verdict", "Drifted features"],
-                                                             rows, tall=True, text_columns=(3,))))
+                                                             rows, tall=True, text_columns=(1, 3))))
     if perf:
         metric = perf[-1].get("metric")
         same = [p for p in perf if p.get("metric") == metric]
@@ -111,8 +140,10 @@ def history_section(document: dict) -> str:
 def links_section(document: dict, evidence_digest: str | None = None) -> str:
     links = d(document.get("links"))
     candidate = d(document.get("candidate"))
-    items = [link(links.get("mlflow_run"), "MLflow run"), link(links.get("drift_report"), "Drift report"),
-             link(links.get("audit"), "Audit entries")]
+    run = candidate.get("run_id")
+    mlflow = (link(links.get("mlflow_run"), f"MLflow run {run}" if run else "MLflow run") if links.get("mlflow_run")
+              else f"MLflow run <code>{esc(run)}</code> (no UI address configured)" if run else link(None, "MLflow run"))
+    items = [mlflow, link(links.get("drift_report"), "Drift report"), link(links.get("audit"), "Audit entries")]
     digests = [("Model artifact digest", f"<code>{esc(document.get('artifact_digest') or 'not recorded')}</code>"),
                ("MLflow run id", f"<code>{esc(candidate.get('run_id'))}</code>")]
     if evidence_digest:

@@ -75,6 +75,7 @@ def hostile_document() -> dict:
     doc["gate"]["subgroups"][1]["note"] = HOSTILE
     doc["gate"]["disagreement"]["examples"][0]["features"][HOSTILE] = HOSTILE
     doc["training_set"]["files"][0]["name"] = f"landing/{HOSTILE}.csv"
+    doc["training_set"]["files"][1]["digest"] = None  # without a digest the file's ETag is shown
     doc["training_set"]["files"][1]["etag"] = HOSTILE
     doc["training_set"]["note"] = HOSTILE
     doc["candidate"]["requested_by"] = [HOSTILE]
@@ -240,3 +241,82 @@ def test_the_confirmation_page_puts_the_form_under_the_verdict_and_only_its_own_
 
 def test_the_fixture_page_weight_is_modest():
     assert len(rendered(FIXTURE).encode()) < 60_000
+
+
+def as_recorded() -> dict:
+    """The fixture as the request step records it today: no per-file class counts (the profiles do not
+    count the label), the training split's class share, a file without a digest, raw feature floats."""
+    doc = copy.deepcopy(FIXTURE)
+    data = doc["training_set"]
+    data.update(positives=None, positive_share=0.333333)
+    for file in data["files"]:
+        file["positives"] = None
+    data["files"][2]["digest"] = None
+    doc["links"]["mlflow_run"] = None
+    doc["gate"]["disagreement"]["examples"][0]["features"].update(BMI=19.35004097, DiastolicBloodPressure=68.0)
+    doc["gate"]["subgroups"][2].update(judged=False, difference=None, rows=64,
+                                       note="fewer than 100 rows or one class only: not judged")
+    return doc
+
+
+def section_of(page: str, ident: str) -> str:
+    start = page.index(f"<section id='{ident}'")
+    return page[start:page.index("</section>", start)]
+
+
+def test_the_comparison_is_a_card_table_on_a_phone_and_drops_the_champion_columns_without_one():
+    comparison = section_of(rendered(FIXTURE), "comparison")
+    assert "<table class='cards n3'>" in comparison and "champion v6 (95% CI)" in comparison
+    assert "Both versions scored on the same 1\u202f800 rows" in comparison
+    alone = copy.deepcopy(FIXTURE)
+    alone["champion"], alone["gate"]["champion"], alone["gate"]["champion_version"] = None, {}, None
+    comparison = section_of(rendered(alone), "comparison")
+    assert "Scored on 1\u202f800 rows (no champion)" in comparison and "Both versions" not in comparison
+    assert "champion (none)" not in comparison and "Δ" not in comparison
+    assert "@media (max-width:40rem)" in layout.CSS and "table.cards tr{display:grid" in layout.CSS
+
+
+def test_the_training_set_shows_the_class_balance_it_has_and_no_empty_columns():
+    training = section_of(rendered(as_recorded()), "training")
+    assert "33.3% diabetic (training split)" in training and "– (33.3%)" not in training
+    assert ">Diabetic<" not in training and ">Share<" not in training and ">Positives<" not in training
+    assert "ETag</th>" not in training and '"0x8DE1A2B3C4D5E6F"' not in training  # digest shown: no ETag column
+    assert "version (ETag) <span class='mono'>0x8DE3C4D5E6F7081</span>" in training  # the file without a digest
+    training = section_of(rendered(FIXTURE), "training")
+    assert "3\u202f842 of 11\u202f500 rows diabetic (33.4%)" in training and ">Diabetic<" in training
+
+
+def test_example_rows_are_transposed_and_formatted_by_column():
+    part = section_of(rendered(as_recorded()), "disagreement")
+    assert "<th scope='col'>Row 1</th><th scope='col'>Row 2</th><th scope='col'>Row 3</th>" in part
+    assert "<td>BMI</td><td>19.35</td><td>27.51</td><td>21.02</td>" in part and "19.35004097" not in part
+    assert "<td>DiastolicBloodPressure</td><td>68</td><td>81</td><td>59</td>" in part and "68.0" not in part
+    assert "<td>DiabetesPedigree</td><td>0.213</td><td>0.954</td><td>0.087</td>" in part
+
+
+def test_a_subgroup_not_judged_says_so_with_its_reason_once():
+    part = section_of(rendered(as_recorded()), "subgroups")
+    assert part.count("fewer than 100 rows or one class only") == 1
+    assert "not judged <span class='muted'>(fewer than 100 rows or one class only)</span>" in part
+
+
+def test_the_mlflow_run_is_a_link_when_its_address_is_known():
+    run = FIXTURE["candidate"]["run_id"]
+    links = section_of(rendered(FIXTURE), "links")
+    assert f"<a href='{FIXTURE['links']['mlflow_run']}' rel='noreferrer noopener'>MLflow run {run}</a>" in links
+    links = section_of(rendered(as_recorded()), "links")
+    assert f"MLflow run <code>{run}</code> (no UI address configured)" in links and "not recorded" not in links
+
+
+def test_the_decided_page_shows_the_verdict_the_comparison_and_the_decision_not_an_expiry(world):
+    approval = register(world, "1")
+    approval.status, approval.decided_by, approval.decided_via = "approved", "ada@example.com", "link"
+    approval.decided_at, approval.comment = "2026-03-02T10:11:12.345678+00:00", "ship it"
+    page = review_pages.decided(approval).get_body().decode()
+    assert "<div class='verdict pass'>" in page and "v1 passes the gate" in page
+    auc = approval.gate["candidate"]["auc"]
+    assert "id='comparison'" in page and f"<td>AUC</td><td><b>{auc:.4f}</b>" in page and "<td>auc</td>" not in page
+    for fact in ("<dt>Decided by</dt><dd>ada@example.com</dd>", "<dt>Via</dt><dd>the review link</dd>",
+                 "<dt>Comment</dt><dd>ship it</dd>", ">2026-03-02 10:11 UTC</time>"):
+        assert fact in page, fact
+    assert "Expires" not in page and approval.expires_at not in page
