@@ -3,10 +3,12 @@ or token on it), its JSON, and the console route's auth modes."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 import pytest
 
 import shared.bootstrap as bootstrap
+from blueprints.pages import layout
 from shared.domain.models import ModelRegistered
 from shared.domain.principals import encode_principal
 from tests.blueprints.conftest import FUNCTIONS, call, request
@@ -115,3 +117,14 @@ def test_an_unreadable_step_message_is_kept_and_shown_not_raised(world):
     _, body = call("dashboard", request("GET", "dashboard", params={"format": "json"}))
     assert [(m["what"], m["reason"]) for m in body["messages"]["malformed"]] == [("step message",
                                                                                   "step message is not JSON")]
+
+
+def test_timestamps_are_short_with_the_full_value_in_their_title_and_the_page_may_be_wide(world):
+    pending_candidate(world)
+    _, html = page()
+    approval = world.repos.approvals.get(world.repos.candidates.get("1").approval_id)
+    moment = datetime.fromisoformat(approval.expires_at).astimezone(timezone.utc)
+    assert (f"<time datetime='{approval.expires_at}' title='{approval.expires_at}'>"
+            f"{moment:%Y-%m-%d %H:%M} UTC</time>") in html
+    assert f">{approval.expires_at}<" not in html  # the raw value only in the attribute
+    assert "<main><h1>" in html and "<div class='wide'>" in html and "main:has(>.wide){max-width:76rem}" in layout.CSS
