@@ -50,7 +50,7 @@ CSS = (
     "dl.facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15rem 1rem;margin:.5rem 0;"
     "font-size:.9rem}dt{color:var(--muted)}dd{margin:0}"
     "nav.toc{display:flex;flex-wrap:wrap;gap:.15rem .9rem;font-size:.85rem}nav.toc a{white-space:nowrap}"
-    ".ci{display:block;color:var(--muted);font-size:.75rem}.muted{color:var(--muted)}.nw{white-space:nowrap}"
+    ".ci{display:block;color:var(--muted);font-size:.75rem}.muted{color:var(--muted)}"
     "form{background:var(--band);padding:.75rem 1rem;margin:1rem 0;border:1px solid var(--rule)}"
     "input{font:inherit;padding:.35rem .45rem;border:1px solid #8e99a6;border-radius:2px;width:100%;"
     "max-width:28rem}label{display:block}"
