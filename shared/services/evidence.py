@@ -140,8 +140,8 @@ class EvidenceService:
         if files and any(f["positives"] is None for f in files):
             share = self._part(notes, "class balance", lambda: self._split_share(approval.candidate_version))
             if share is not None:
-                note = "; ".join(filter(None, [note, "positives per file are not recorded (the stored profiles "
-                                               "count features only); positive_share is the training split's"]))
+                note = "; ".join(filter(None, [note, "diabetic cases are not counted per file; the class balance "
+                                               "shown is that of the model's training split"]))
         return doc.training_set(set_id or approval.training_set.get("id", ""), job, files, note, share)
 
     def _split_share(self, version: str) -> float | None:
