@@ -75,7 +75,7 @@ def test_the_document_holds_the_gate_the_training_set_its_drift_the_history_and_
     assert training["files"][0]["digest"] == f"sha256:{loop.repos.batches.find(a.name, a.etag).sha256}"
     assert training["first_accepted_at"] == a.decided_at < b.decided_at == training["last_accepted_at"]
     assert training["positives"] is None, "the stored profiles count features, not the label"
-    assert training["positive_share"] == 0.3375 and "the training split's" in training["note"]
+    assert training["positive_share"] == 0.3375 and "training split" in training["note"]
 
     drift = document["training_drift"]
     assert drift["against"] == "champion v1 baseline" and drift["rows"] == 1200
