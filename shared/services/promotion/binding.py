@@ -1,4 +1,5 @@
-"""Bound to what was reviewed: an approval records the digests of the candidate's artifact files and of
+"""Bound to what was reviewed: the gate records the digest of the artifact files it evaluated and an
+approval is only asked for those; an approval records the digests of the candidate's artifact files and of
 its evidence document; a decision is only taken on exactly those, and the promotion only moves traffic
 to a deployment that serves exactly that version. A void approval's candidate fails, so a redeploy asks again."""
 from __future__ import annotations
@@ -6,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from shared.domain import evidence as evidence_document
-from shared.domain.candidates import Approval
+from shared.domain.candidates import Approval, Candidate
 from shared.domain.errors import NotFound
 from shared.services.promotion import notifications
 from shared.services.promotion.context import PromotionContext
@@ -16,16 +17,27 @@ log = logging.getLogger(__name__)
 
 def artifact_change(ctx: PromotionContext, approval: Approval) -> str:
     """'' when the version's artifact files are the ones reviewed (or the approval recorded none), else what changed."""
-    if not approval.artifact_digest:
+    return _artifact_change(ctx, approval.candidate_version, approval.artifact_digest,
+                            "reviewed", "since the approval was requested")
+
+
+def gated_artifact_change(ctx: PromotionContext, candidate: Candidate) -> str:
+    """'' when the version's artifact files are the ones its quality gate evaluated (or the gate, run
+    before this was recorded, has no digest), else what changed: an approval is never asked for
+    artifacts other than the gated ones."""
+    return _artifact_change(ctx, candidate.version, (candidate.gate or {}).get("artifact_digest") or "",
+                            "gated", "after the quality gate evaluated them")
+
+
+def _artifact_change(ctx: PromotionContext, version: str, expected: str, label: str, since: str) -> str:
+    if not expected:
         return ""
-    version = approval.candidate_version
     try:
         current = ctx.platform.model_artifact_digest(ctx.config.model_name, version)
     except NotFound:
         return f"model version v{version} is no longer in the registry"
-    if current != approval.artifact_digest:
-        return (f"the artifact files of model version v{version} changed since the approval was requested "
-                f"(reviewed {approval.artifact_digest}, now {current})")
+    if current != expected:
+        return f"the artifact files of model version v{version} changed {since} ({label} {expected}, now {current})"
     return ""
 
 
@@ -36,7 +48,11 @@ def evidence_change(ctx: PromotionContext, approval: Approval) -> str:
     document = ctx.repos.evidence.for_approval(approval.id)
     if document is None:
         return "the evidence document the approval was issued with is missing"
-    current = evidence_document.digest(document)
+    try:
+        current = evidence_document.digest(document)
+    except Exception as error:  # noqa: BLE001 - one no digest can be taken over (a NaN edited in) is not the reviewed one
+        return (f"the evidence document changed since the approval was requested (reviewed "
+                f"{approval.evidence_digest}, now unreadable: {error.__class__.__name__})")
     if current != approval.evidence_digest:
         return (f"the evidence document changed since the approval was requested "
                 f"(reviewed {approval.evidence_digest}, now {current})")

@@ -25,10 +25,11 @@ from shared.domain.steps import (
 )
 from shared.ports import DocumentExists
 from shared.services.promotion import notifications
+from shared.services.promotion.binding import gated_artifact_change
 from shared.services.promotion.context import PromotionContext
 from shared.services.promotion.gate import QualityGate
 from shared.services.promotion.requesters import requesters_of
-from shared.services.promotion.staging import close_approval, remove_staging_quietly
+from shared.services.promotion.staging import close_approval, release_staging, remove_staging_quietly
 from shared.services.promotion.steps import Next, Poll
 
 log = logging.getLogger(__name__)
@@ -74,8 +75,7 @@ class CandidateTrack:
     def fail(self, version: str, step: str, reason: str) -> None:
         label = STEP_LABELS[step]
         candidate = self.candidates.get(version)
-        if candidate.deployment and step != GATE:
-            remove_staging_quietly(self.ctx, candidate.deployment)
+        release_staging(self.ctx, version, candidate.deployment if step != GATE else None)
         self._move(version, FAILED, f"{label}: {reason}", error=reason, failed_step=label)
         self.ctx.notifier.notify(notifications.candidate_failed(self.ctx, version, label, reason))
 
@@ -85,17 +85,22 @@ class CandidateTrack:
         production = self._claim_newest(version, retry=state.attempt > 1)
         if production is None:
             newest = self.ctx.repos.production.get().newest_candidate
+            release_staging(self.ctx, version)  # a redeploy of a version that held staging: a newer one takes it
             self._move(version, STALE, f"v{newest} is newer; an older version never replaces it")
             return Next(DONE)
         self._move(version, GATING)
+        # taken before the gate loads the model: the approval request asks only for these artifacts
+        artifacts = self.ctx.platform.model_artifact_digest(self.config.model_name, version)
         gate = self._evaluate(version, production)
+        record = {**gate.to_dict(), "artifact_digest": artifacts}
         if not gate.passed:
-            self._move(version, GATE_FAILED, "; ".join(gate.reasons), gate=gate.to_dict())
+            release_staging(self.ctx, version)  # a redeploy of a version that held staging ends here
+            self._move(version, GATE_FAILED, "; ".join(gate.reasons), gate=record)
             self.ctx.record("gate_failed", "system", version, evidence={"gate": gate.to_dict()})
             self.ctx.notifier.notify(notifications.gate_failed(self.ctx, version, gate))
             return Next(DONE)
         deployment = deployment_name_for(self.config.model_name, version)
-        self._move(version, DEPLOYING, f"deploying {deployment}", gate=gate.to_dict(), deployment=deployment)
+        self._move(version, DEPLOYING, f"deploying {deployment}", gate=record, deployment=deployment)
         self._supersede_pending(production, version)
         return Next(DEPLOY)
 
@@ -127,7 +132,7 @@ class CandidateTrack:
         deployment = self.candidates.get(version).deployment
         smoke = self._smoke(version, deployment)
         if not smoke.passed:
-            remove_staging_quietly(self.ctx, deployment)
+            release_staging(self.ctx, version, deployment)
             self._move(version, SMOKE_FAILED, "; ".join(smoke.problems), smoke=smoke.to_dict())
             self.ctx.record("smoke_failed", "system", version, evidence={"smoke": smoke.to_dict()})
             self.ctx.notifier.notify(notifications.smoke_failed(self.ctx, version, deployment, smoke))
@@ -139,15 +144,19 @@ class CandidateTrack:
         candidate = self.candidates.get(version)
         production = self.ctx.repos.production.get()
         if production.newest_candidate != version:  # a newer one passed its gate meanwhile: it takes staging
-            remove_staging_quietly(self.ctx, candidate.deployment)
+            release_staging(self.ctx, version, candidate.deployment)
             self._move(version, SUPERSEDED, f"v{production.newest_candidate} is newer")
+            return Next(DONE)
+        approval = self._approval(candidate, production, state.attempt)
+        stored, created = self.ctx.repos.approvals.find(approval.id), False
+        changed = gated_artifact_change(self.ctx, candidate) if stored is None else ""
+        if changed:  # swapped between the gate (and the smoke test) and now: never asked for unreviewed files
+            self.fail(version, REQUEST_APPROVAL, f"{changed}; redeploy re-runs the gate on them")
             return Next(DONE)
         if self.config.mirror_percent and production.champion_deployment:
             endpoint = self.ctx.endpoints.get_endpoint(self.config.endpoint_name)
             self.ctx.endpoints.set_traffic(self.config.endpoint_name, dict(endpoint.traffic),
                                            {candidate.deployment: self.config.mirror_percent})
-        approval = self._approval(candidate, production, state.attempt)
-        stored, created = self.ctx.repos.approvals.find(approval.id), False
         if stored is None:
             self._bind(candidate, approval)
             try:
@@ -232,11 +241,16 @@ class CandidateTrack:
         closed = close_approval(self.ctx, old_approval, SUPERSEDED, actor="system", reason=f"superseded by v{version}")
         if closed and old_deployment:
             remove_staging_quietly(self.ctx, old_deployment)
+        elif not closed and not getattr(self.ctx.repos.approvals.find(old_approval), "is_open", False):
+            # kept for a redeploy (a void approval, a failed promotion) that this newer version makes stale
+            release_staging(self.ctx, production.staging_version, old_deployment)
 
     def _bind(self, candidate, approval: Approval) -> None:
         """Bind the approval to what is reviewed: the version's artifact files and the evidence document,
         issued once per approval id (a re-run after a crash before the approval was stored reuses it)."""
-        approval.artifact_digest = self.ctx.platform.model_artifact_digest(self.config.model_name, candidate.version)
+        approval.artifact_digest = (  # the gated ones (checked just before), else as the registry has them now
+            candidate.gate.get("artifact_digest")
+            or self.ctx.platform.model_artifact_digest(self.config.model_name, candidate.version))
         if self.ctx.evidence is not None:
             document, approval.evidence_digest = self.ctx.evidence.issue(candidate, approval)
             approval.artifact_digest = document["artifact_digest"]

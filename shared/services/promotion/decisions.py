@@ -76,6 +76,7 @@ class ApprovalService:
         if link_token is not None:
             self.check_link(approval_id, action, link_token)
         approval = self.check_decider(approval_id, action, decider, via)
+        self.check_expiry(approval)
         self.check_binding(approval, action, decider, via)
         self._claim(approval_id, action, decider.display, comment, via, link_token)
         self.runner.send("approval", approval_id)
@@ -94,6 +95,13 @@ class ApprovalService:
             log.warning("decision %s on %s by %s refused: %s", action, approval.id, decider.display, refused.message)
             raise
         return approval
+
+    def check_expiry(self, approval: Approval) -> None:
+        """A pending approval past its expiry is expired (auto-rejected, staging removed) and the decision
+        refused as expired, before any binding check: an expired approval is never voided instead."""
+        if approval.status == PENDING and approval.expired(self.ctx.clock()):
+            self.expire(approval)
+            raise ApprovalExpired(f"approval {approval.id} has expired")
 
     def check_binding(self, approval: Approval, action: str, decider: Principal, via: str) -> None:
         """A pending approval is decided only on the artifacts and evidence it was issued with; otherwise

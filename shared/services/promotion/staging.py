@@ -28,6 +28,26 @@ def remove_staging_quietly(ctx: PromotionContext, deployment: str) -> None:
         log.warning("could not remove staging deployment %s: %s", deployment, error)
 
 
+def release_staging(ctx: PromotionContext, version: str, deployment: str | None = None) -> None:
+    """A candidate that ended for good (gate or smoke test failed, a step failed) gives up staging:
+    production's staging entry is released if this version holds it (a kept deployment of a void
+    approval or a failed promotion, which a redeploy reused), and the deployment is removed, best
+    effort: once the record no longer holds it, the sweeper removes what is left as an orphan.
+    Idempotent: a second call finds nothing to release and removes an absent deployment."""
+    held: list[str] = []
+
+    def release(production) -> bool:
+        held.clear()  # an ETag retry runs it again on the fresh record
+        if production.staging_version != version or not production.staging_approval:
+            return False
+        held.append(production.staging_deployment)
+        return production.unstage(production.staging_approval)
+
+    ctx.repos.production.change(release)
+    for name in dict.fromkeys(d for d in (*held, deployment) if d):
+        remove_staging_quietly(ctx, name)
+
+
 def teardown_staging(ctx: PromotionContext, approval: Approval) -> None:
     """The approval's staging deployment is forgotten by the production record, then removed."""
     ctx.repos.production.change(lambda production: production.unstage(approval.id))
