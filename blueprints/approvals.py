@@ -63,8 +63,11 @@ def review_link(req: func.HttpRequest) -> func.HttpResponse:
                 _check_signed_in_approver(approvals, principal)
             if approval.status != "pending":
                 return review_pages.decided(approval)
+            document = evidence_of(services, approval.id)
+            if evidence_changed(services, approval, document):
+                return changed_evidence_page(approval)
             return review_pages.confirmation(approval, action, token, principal.display if principal else None,
-                                             evidence_of(services, approval.id))
+                                             document)
         fields = form_body(req)
         token = fields.get("token") or req.params.get("token", "")
         approval = approvals.decide(approval_id, action, decider(req, fields), text_field(fields, "comment"),
@@ -95,7 +98,10 @@ def review_details(req: func.HttpRequest) -> func.HttpResponse:
         approval = services.approvals.check_link(req.route_params["id"], "view", req.params.get("token", ""))
         if mode == APP_SERVICE:
             _check_signed_in_approver(services.approvals, principal)
-        return review_pages.details(approval, evidence_of(services, approval.id))
+        document = evidence_of(services, approval.id)
+        if evidence_changed(services, approval, document):
+            return changed_evidence_page(approval)
+        return review_pages.details(approval, document)
     except DomainError as error:
         return review_pages.problem(error.status, error.message)
     except Exception:
@@ -109,6 +115,25 @@ def evidence_of(services, approval_id: str) -> dict | None:
         return services.evidence.for_approval(approval_id)
     except NotFound:
         return None
+
+
+def evidence_changed(services, approval, document: dict | None) -> bool:
+    """Whether the stored document is not the one the approval was issued with (edited, or no longer
+    digestible); False without a digest or a document (the pages then show the approval's own summary)."""
+    if not approval.evidence_digest or document is None:
+        return False
+    try:
+        return services.evidence.digest(document) != approval.evidence_digest
+    except Exception:  # noqa: BLE001 - e.g. a NaN edited in: not the document that was sent
+        return True
+
+
+def changed_evidence_page(approval) -> func.HttpResponse:
+    """Instead of a document that is not the one sent: the page says so, shows none of it, and offers no decision."""
+    follow = ("deciding will void it, and a redeploy then asks again with fresh evidence"
+              if approval.status == "pending" else "it is not shown")
+    return review_pages.problem(409, f"The evidence of approval {approval.id} changed since it was sent; {follow}.",
+                                title="The evidence of this approval changed")
 
 
 @bp.route(route="rollback", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
