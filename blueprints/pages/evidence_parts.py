@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from blueprints.pages import svg
 from blueprints.pages.layout import facts, figure, link, section, table
-from blueprints.pages.text import count, esc, num, pct
+from blueprints.pages.text import count, esc, num, pct, words
 
 
 def d(value) -> dict:
@@ -58,7 +58,7 @@ def data_sections(document: dict) -> str:
     drift_head = ["Feature", *["Test"] * (not same), f"{next(iter(tests))} statistic" if same else "Statistic",
                   "Critical value", "Drifted"]
     drift_html = (facts([("Against", esc(drift.get("against") or "no baseline")), ("Rows", count(drift.get("rows"))),
-                         ("Verdict", f"<b>{esc(drift.get('verdict') or 'not checked')}</b>")])
+                         ("Verdict", f"<b>{words(drift.get('verdict') or 'not checked')}</b>")])
                   + (table(drift_head, drift_rows) if drift_rows else "")
                   + (f"<p class='note'>{esc(drift.get('note'))}</p>" if drift.get("note") else ""))
     note = f"<p class='note'>{esc(data.get('note'))}</p>" if data.get("note") else ""
@@ -114,7 +114,7 @@ def history_section(document: dict) -> str:
         chart = svg.bar_chart([len(l(c.get("drifted"))) for c in checks], ident="drift-history",
                               title="Champion drift checks", desc=desc, y_label="drifted features",
                               first=_when(checks[0].get("at"))[:10], last=_when(checks[-1].get("at"))[:10], flagged=flagged)
-        rows = [[esc(_when(c.get("at"))), esc(c.get("window")), esc(c.get("verdict")),
+        rows = [[esc(_when(c.get("at"))), esc(c.get("window")), words(c.get("verdict")),
                  esc(", ".join(str(x) for x in l(c.get("drifted"))) or "–")] for c in checks]
         parts.append("<h3>Drift</h3>" + figure(chart, table(["Checked (UTC)", "Window", "Verdict", "Drifted features"],
                                                              rows, tall=True, text_columns=(1, 3))))

@@ -13,6 +13,11 @@ def esc(value) -> str:
     return DASH if value is None else escape(str(value), quote=True)
 
 
+def words(value) -> str:
+    """A stored status word as people read it ("no_drift" → "no drift"), escaped."""
+    return esc(value.replace("_", " ") if isinstance(value, str) else value)
+
+
 def finite(value) -> float | None:
     """A real, finite number as float; anything else (None, bool, text, NaN, ∞) is None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -320,3 +320,12 @@ def test_the_decided_page_shows_the_verdict_the_comparison_and_the_decision_not_
                  "<dt>Comment</dt><dd>ship it</dd>", ">2026-03-02 10:11 UTC</time>"):
         assert fact in page, fact
     assert "Expires" not in page and approval.expires_at not in page
+
+
+def test_stored_status_words_read_as_words():
+    document = copy.deepcopy(FIXTURE)
+    document["training_drift"]["verdict"] = "no_drift"
+    document["history"]["drift"][0]["verdict"] = "insufficient_data"
+    page = rendered(document)
+    assert "<b>no drift</b>" in page and "insufficient data" in page
+    assert "no_drift" not in page and "insufficient_data" not in page
