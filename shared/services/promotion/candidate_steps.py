@@ -25,6 +25,7 @@ from shared.domain.steps import (
 )
 from shared.ports import DocumentExists
 from shared.services.promotion import notifications
+from shared.services.promotion.audit_trail import recorded
 from shared.services.promotion.binding import gated_artifact_change
 from shared.services.promotion.context import PromotionContext
 from shared.services.promotion.gate import QualityGate
@@ -35,7 +36,6 @@ from shared.services.promotion.steps import Next, Poll
 log = logging.getLogger(__name__)
 
 SUCCEEDED, FAILED_STATE = "Succeeded", "Failed"
-REQUEST_AUDIT_WINDOW = 500  # newest audit entries searched for a re-run step's approval_requested
 
 
 class CandidateTrack:
@@ -166,7 +166,7 @@ class CandidateTrack:
                 stored = self.ctx.repos.approvals.get(approval.id)
         if not created:  # this step ran before and crashed after creating it
             approval = stored
-            if not self._request_recorded(approval.id):  # the crash came before its audit entry
+            if not recorded(self.ctx.audit, "approval_requested", approval_id=approval.id):  # the crash came before its audit entry
                 self._record_request(approval, candidate, production)
             if approval.status != "pending":
                 return Next(DONE)  # already decided (or closed): nothing here may undo that
@@ -187,13 +187,6 @@ class CandidateTrack:
                         champion_version=production.champion_version, requested_by=approval.requested_by,
                         artifact_digest=approval.artifact_digest, evidence_digest=approval.evidence_digest,
                         evidence={"gate": candidate.gate, "smoke": candidate.smoke})
-
-    def _request_recorded(self, approval_id: str) -> bool:
-        """Whether the log's recent entries hold this approval's request. The audit log has no entry ids,
-        and a step re-runs soon after its crash: an entry older than the window is written again (a
-        duplicate, never a gap)."""
-        return any(e.get("action") == "approval_requested" and e.get("approval_id") == approval_id
-                   for e in self.ctx.audit.read(REQUEST_AUDIT_WINDOW) if isinstance(e, dict))
 
     def _move(self, version: str, status: str, detail: str = "", **fields):
         return self.candidates.move_to(version, status, self.ctx.clock(), detail, **fields)

@@ -12,12 +12,15 @@ from shared.domain.clock import iso
 from shared.domain.errors import DomainError, PlatformError
 from shared.domain.steps import DONE, PROMOTE, REJECT, STEP_LABELS, VERIFY_PROMOTION, StepState
 from shared.ports import Notification
+from shared.services.promotion.audit_trail import recorded
 from shared.services.promotion.binding import serving_change
 from shared.services.promotion.context import PromotionContext
 from shared.services.promotion.staging import teardown_staging
 from shared.services.promotion.steps import Next, Poll
 
 log = logging.getLogger(__name__)
+
+ENTRY_OF = {APPROVED: "promoted", REJECTED: "rejected", PROMOTION_FAILED: "promotion_failed"}
 
 
 class DecisionTrack:
@@ -151,6 +154,10 @@ class DecisionTrack:
         return self.approvals.change(approval.id, lambda a: a.finish(status, reason))[0]
 
     def _audit(self, action: str, approval: Approval, **extra) -> None:
+        """`approval` as the step found it: final with this outcome already, the step is a re-run (a crash
+        came after the state change), whose entry is written only if the log does not hold it yet."""
+        if ENTRY_OF.get(approval.status) == action and recorded(self.ctx.audit, action, approval_id=approval.id):
+            return
         self.ctx.record(action, approval.decided_by, approval.candidate_version, via=approval.decided_via,
                         approval_id=approval.id, comment=approval.comment,
                         artifact_digest=approval.artifact_digest, evidence_digest=approval.evidence_digest,

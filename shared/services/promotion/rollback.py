@@ -12,6 +12,7 @@ from shared.domain.naming import deployment_name_for
 from shared.domain.principals import Principal, as_decider
 from shared.domain.steps import DONE, ROLLBACK_AWAIT, ROLLBACK_DEPLOY, ROLLBACK_SWITCH, StepState
 from shared.ports import Notification
+from shared.services.promotion.audit_trail import recorded
 from shared.services.promotion.context import PromotionContext
 from shared.services.promotion.steps import Next, Poll
 
@@ -137,6 +138,8 @@ class RollbackTrack:
                                          if p.champion_deployment != deployment else False)
         if self.config.bake_minutes <= 0 and current and current != deployment:
             self.ctx.delete_quietly(current)
-        self.ctx.record("rolled_back", rollback["by"], rollback["to_version"], from_version=rollback["from_version"],
-                        comment=rollback["comment"])
+        rerun = current == deployment  # switched before: a crash came after it (before or after its entry)
+        if not (rerun and recorded(self.ctx.audit, "rolled_back", requested_at=rollback["at"])):
+            self.ctx.record("rolled_back", rollback["by"], rollback["to_version"], requested_at=rollback["at"],
+                            from_version=rollback["from_version"], comment=rollback["comment"])
         return Next(DONE)
