@@ -40,8 +40,12 @@ class BlobPoller:
         poll_interval: float = 1.0,
         workers: int = 4,
         poison_threshold: int = DEFAULT_POISON_THRESHOLD,
+        scan_event_grid_sources: bool = True,
     ):
         self._run = run
+        # The real host never scans for a source=EventGrid trigger: only the blobs webhook runs it.
+        # Off here when something delivers the events as Event Grid does (the Azure emulator).
+        self.scan_event_grid_sources = scan_event_grid_sources
         self.poll_interval = poll_interval
         self.watches: list[BlobWatch] = []
         for fn in functions:
@@ -68,6 +72,8 @@ class BlobPoller:
         for watch in self.watches:
             if self._stop.is_set():
                 return
+            if not self.scan_event_grid_sources and is_event_grid_source(watch.fn):
+                continue
             try:
                 for props in watch.pending():
                     self._pool.submit(self._process, watch, props)
@@ -120,3 +126,9 @@ class BlobPoller:
             log.warning("Handling blob '%s/%s' failed: %s", watch.path.container, name, error)
         finally:
             watch.release(name)
+
+
+def is_event_grid_source(fn: FunctionInfo) -> bool:
+    """A blob trigger declared with source=EventGrid (run by blob events, not by container scans)."""
+    source = getattr(fn.trigger, "source", None)
+    return str(getattr(source, "value", source) or "").lower() == "eventgrid"

@@ -180,7 +180,8 @@ class FunctionsHost:
         threshold = int(nested(host_json, "extensions", "blobs", "poisonBlobThreshold",
                                default=DEFAULT_POISON_THRESHOLD))
         self._poller = self._once_per_app(BLOB_SCAN_LOCK, lambda: BlobPoller(
-            blob_functions, self.host_id, self.registry.run, interval, workers, threshold), singleton)
+            blob_functions, self.host_id, self.registry.run, interval, workers, threshold,
+            scan_event_grid_sources=os.environ.get("DEVHOST_EVENTGRID_BLOB_SCAN", "1") != "0"), singleton)
         self._poller.start()
 
     def _blob_event(self, fn: Any, container: str, name: str) -> None:

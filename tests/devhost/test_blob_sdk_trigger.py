@@ -180,3 +180,19 @@ def test_the_webhook_handshake_keys_and_bad_requests(azurite, container, start_h
     no_url = post_events(host, [{"id": "1", "data": {}}])
     assert no_url.status_code == 400 and "data.url" in no_url.json()["error"]
     assert requests.get(f"{host.url}/runtime/webhooks/blobs", timeout=5).status_code == 405
+
+
+def test_with_event_grid_scans_off_only_an_event_runs_an_event_grid_source_trigger(azurite, container, start_host,
+                                                                                    tmp_path):
+    # DEVHOST_EVENTGRID_BLOB_SCAN=0 (the Azure emulator's stack): as on the real host, a source=EventGrid
+    # trigger is never run by a container scan, so the blob waits for its BlobCreated event.
+    records = tmp_path / "records.jsonl"
+    c = container.container_name
+    container.upload_blob("sdk/waits.txt", b"event only")
+    host = start_host({**sample_env(records, azurite, c), "DEVHOST_EVENTGRID_BLOB_SCAN": "0"},
+                      blob_poll_interval=0.2)
+    time.sleep(1.5)  # several scans have passed
+    assert client_records(records, "sdk/waits.txt") == []
+    assert post_events(host, [blob_created(c, "sdk/waits.txt")]).status_code == 202
+    seen = wait_for(lambda: client_records(records, "sdk/waits.txt"), timeout=10)
+    assert seen and seen[0]["content"] == "event only"
