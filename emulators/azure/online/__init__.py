@@ -1,0 +1,49 @@
+"""Online endpoints' data plane: one MLflow scoring server per deployment (the ScoringHost the
+ARM deployment operations drive), the scoring front on each endpoint's scoring URI host and
+Azure ML's data collector.
+
+`register` sets `context.scoring` (the ScoringHost) and `context.extras["online"]` (the same
+object: its `state()` is the part's summary for /_emulator/state, its `close()` stops every
+scoring server and flushes the collector).
+"""
+from __future__ import annotations
+
+import atexit
+
+from emulators.azure.context import Context
+from emulators.azure.http import Router
+from emulators.azure.online.collector import DataCollector
+from emulators.azure.online.front import DEPLOYMENT_HEADER, ScoringFront, scoring_host_pattern
+from emulators.azure.online.host import ScoringHost
+
+__all__ = ["DEPLOYMENT_HEADER", "OnlineEndpoints", "register", "scoring_host_pattern"]
+
+
+class OnlineEndpoints(ScoringHost):
+    """The ScoringHost with its scoring front and data collector (what `register` installs)."""
+
+    def __init__(self, context: Context):
+        config = context.config
+        super().__init__(config.training_python, config.mlflow_backing_url, config.root / "online")
+        self.collector = DataCollector(context.blob_service, config.workspace_container)
+        self.front = ScoringFront(self, self.collector, config.location, config.workspace_id)
+
+    def state(self) -> dict:
+        summary = super().state()
+        summary["data_collector"] = {"lines_written": self.collector.written, "failed": self.collector.failed}
+        return summary
+
+    def close(self) -> None:
+        super().close()
+        self.front.close()
+        self.collector.close()
+
+
+def register(router: Router, context: Context) -> OnlineEndpoints:
+    """Install the ScoringHost in `context` and route POST /score on the scoring URIs' host."""
+    online = OnlineEndpoints(context)
+    context.scoring = online
+    context.extras["online"] = online
+    router.route("POST", "/score", online.front.score, host=scoring_host_pattern(context.config.location))
+    atexit.register(online.close)  # a safety net: the backbone's stop calls close() first
+    return online

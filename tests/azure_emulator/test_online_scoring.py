@@ -1,0 +1,282 @@
+"""Online endpoints' data plane: real `mlflow models serve` processes of a real registered model
+(a real MLflow server), the scoring front over real HTTP, the data collector into a real Azurite,
+read back by the app's own data collector reader."""
+from __future__ import annotations
+
+import csv
+import http.client
+import io
+import json
+import os
+import re
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from azure.storage.blob import BlobServiceClient
+
+from devstack.processes import free_port, training_python
+from emulators.azure import http as emulator_http
+from emulators.azure.context import Context, EmulatorConfig
+from emulators.azure.online import register
+from emulators.azure.store import ResourceStore
+from shared.adapters.azure_ml.data_collector import DataCollectorInputs
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+COLUMNS = ["Pregnancies", "PlasmaGlucose", "DiastolicBloodPressure", "TricepsThickness",
+           "SerumInsulin", "BMI", "DiabetesPedigree", "Age"]
+ROWS = [[0, 171, 80, 34, 23, 43.50972593, 1.213191354, 21],
+        [8, 92, 93, 47, 36, 21.24057571, 0.158364981, 23],
+        [7, 115, 47, 52, 35, 41.51152348, 0.079018568, 23]]
+ENDPOINT = f"ep-{uuid.uuid4().hex[:6]}"
+KEYS = ("primary-" + uuid.uuid4().hex, "secondary-" + uuid.uuid4().hex)
+CONTAINER = "azureml-blobstore-" + uuid.uuid4().hex[:12]
+COLLECT = {"collections": {"model_inputs": {"dataCollectionMode": "enabled"}}, "rollingRate": "Hour"}
+TRAIN = """
+import sys, mlflow, pandas as pd
+from mlflow.models import infer_signature
+from sklearn.linear_model import LogisticRegression
+frame = pd.read_csv(sys.argv[1]).head(300)
+X, y = frame[sys.argv[3].split(",")].astype(float), frame["Diabetic"]
+model = LogisticRegression(max_iter=2000).fit(X, y)
+with mlflow.start_run():
+    mlflow.sklearn.log_model(model, name="model", signature=infer_signature(X, model.predict(X)),
+                             registered_model_name=sys.argv[2])
+"""
+
+
+def body(rows=ROWS) -> bytes:
+    return json.dumps({"input_data": {"columns": COLUMNS, "index": list(range(len(rows))), "data": rows}}).encode()
+
+
+@pytest.fixture(scope="module")
+def model_name(mlflow_server, tmp_path_factory) -> str:
+    """A logistic regression registered as version 1, from the training environment."""
+    work = tmp_path_factory.mktemp("online-model")
+    name = f"online-model-{uuid.uuid4().hex[:6]}"
+    done = subprocess.run([str(training_python()), "-c", TRAIN, str(ROOT / "data" / "diabetes-dev.csv"), name,
+                           ",".join(COLUMNS)], cwd=work, capture_output=True, text=True, timeout=300,
+                          env={"PATH": os.environ.get("PATH", os.defpath), "HOME": str(work),
+                               "MLFLOW_TRACKING_URI": mlflow_server})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return name
+
+
+@pytest.fixture(scope="module")
+def blobs(azurite) -> BlobServiceClient:
+    return BlobServiceClient.from_connection_string(azurite)
+
+
+@pytest.fixture(scope="module")
+def online(mlflow_server, blobs, tmp_path_factory):
+    """The part registered on a router served over plain HTTP: (online, port)."""
+    root = tmp_path_factory.mktemp("online-root")
+    config = EmulatorConfig(
+        root=root, repo_root=ROOT, https_port=0, identity_port=0, identity_header="-", storage_connection="",
+        storage_account="devstoreaccount1", blob_suffix="", mlflow_backing_url=mlflow_server,
+        training_python=training_python(), host_url="", blobs_extension_key="", eventgrid_extension_key="",
+        workspace_container=CONTAINER)
+    context = Context(config, ResourceStore(), events=None, scoring=None, faults=None, tokens=None,
+                      blob_service=lambda: blobs)
+    router = emulator_http.Router()
+    online = register(router, context)
+    assert context.scoring is online and context.extras["online"] is online
+    port = free_port()
+    server = emulator_http.serve(router, port)
+    yield online, port
+    server.shutdown()
+    online.close()
+
+
+@pytest.fixture(scope="module")
+def deployed(online, model_name):
+    """blue and green (both collecting model inputs) serving version 1; blue has 100% live traffic."""
+    host, port = online
+    host.set_endpoint(ENDPOINT, KEYS, {}, {})
+    for deployment in ("blue", "green"):
+        host.start_deployment(ENDPOINT, deployment, model_name, "1", COLLECT)
+    for deployment in ("blue", "green"):
+        assert wait_for_state(host, deployment) == ("Succeeded", "")
+    host.set_endpoint(ENDPOINT, KEYS, {"blue": 100, "green": 0}, {})
+    return host, port
+
+
+def wait_for_state(host, deployment: str, endpoint: str = ENDPOINT, limit: float = 240) -> tuple[str, str]:
+    deadline = time.monotonic() + limit
+    state = host.deployment_state(endpoint, deployment)
+    while state[0] == "Creating" and time.monotonic() < deadline:
+        time.sleep(0.5)
+        state = host.deployment_state(endpoint, deployment)
+    return state
+
+
+def score(port: int, key: str | None = KEYS[0], deployment: str | None = None, payload: bytes | None = None,
+          endpoint: str = ENDPOINT) -> tuple[int, dict, bytes]:
+    headers = {"Host": f"{endpoint}.eastus.inference.localhost:{port}", "Content-Type": "application/json"}
+    if key is not None:
+        headers["Authorization"] = f"Bearer {key}"
+    if deployment:
+        headers["azureml-model-deployment"] = deployment
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("POST", "/score", body=body() if payload is None else payload, headers=headers)
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def test_a_deployment_scores_with_either_key(deployed):
+    host, port = deployed
+    for key in KEYS:
+        status, headers, data = score(port, key)
+        assert status == 200, data
+        predictions = json.loads(data)
+        assert isinstance(predictions, list) and len(predictions) == len(ROWS)
+        assert set(predictions) <= {0, 1}
+        assert headers["azureml-model-deployment"] == "blue"
+        assert re.fullmatch(r"[0-9a-f-]{36}", headers["x-request-id"])
+        assert headers["x-ms-request-id"] == headers["x-request-id"]
+
+
+def test_a_wrong_or_missing_key_is_401(deployed):
+    _, port = deployed
+    status, _, data = score(port, "not-the-key")
+    assert (status, data) == (401, b"key_auth_access_denied")
+    status, _, data = score(port, None)
+    assert (status, data) == (401, b"key_auth_bad_header_forbidden")
+
+
+def test_an_unknown_endpoint_is_404(deployed):
+    _, port = deployed
+    assert score(port, endpoint="no-such-endpoint")[0] == 404
+
+
+def test_the_header_routes_to_that_deployment(deployed):
+    _, port = deployed
+    for _ in range(5):
+        status, headers, _ = score(port, deployment="green")
+        assert (status, headers["azureml-model-deployment"]) == (200, "green")
+    status, headers, data = score(port, deployment="purple")
+    assert status == 404 and b"purple" in data
+
+
+def test_live_traffic_weights_choose_the_deployment(deployed):
+    host, port = deployed
+    try:
+        assert {score(port)[1]["azureml-model-deployment"] for _ in range(12)} == {"blue"}
+        host.set_endpoint(ENDPOINT, KEYS, {"blue": 0, "green": 100}, {})
+        assert {score(port)[1]["azureml-model-deployment"] for _ in range(12)} == {"green"}
+    finally:
+        host.set_endpoint(ENDPOINT, KEYS, {"blue": 100, "green": 0}, {})
+
+
+def test_without_live_traffic_only_a_named_deployment_answers(deployed):
+    host, port = deployed
+    try:
+        host.set_endpoint(ENDPOINT, KEYS, {"blue": 0, "green": 0}, {})
+        status, headers, data = score(port)
+        assert status == 404 and data.startswith(b"No valid deployments to route to")
+        assert "azureml-model-deployment" not in headers
+        assert score(port, deployment="blue")[0] == 200
+    finally:
+        host.set_endpoint(ENDPOINT, KEYS, {"blue": 100, "green": 0}, {})
+
+
+def test_a_bad_body_is_the_models_refusal(deployed):
+    _, port = deployed
+    status, headers, _ = score(port, payload=b'{"rows": []}')
+    assert status == 424 and headers["ms-azureml-model-error-statuscode"] == "400"
+    status, headers, _ = score(port, payload=json.dumps({"input_data": {"columns": ["x"], "data": [["a"]]}}).encode())
+    assert status == 424 and headers["ms-azureml-model-error-statuscode"].startswith("4")
+
+
+def green_mirrored(host) -> int:
+    return host.state()["endpoints"][ENDPOINT]["deployments"]["green"]["mirrored"]
+
+
+def test_mirror_traffic_copies_unnamed_requests_only(deployed):
+    host, port = deployed
+    try:
+        host.set_endpoint(ENDPOINT, KEYS, {"blue": 100, "green": 0}, {"green": 50})
+        sent_before, mirrored_before = host.front.mirrors_sent, green_mirrored(host)
+        for _ in range(30):  # the client's answer is blue's, whatever the mirror does
+            status, headers, _ = score(port)
+            assert (status, headers["azureml-model-deployment"]) == (200, "blue")
+        copies = host.front.mirrors_sent - sent_before
+        assert 0 < copies < 30
+        deadline = time.monotonic() + 30
+        while green_mirrored(host) < mirrored_before + copies and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert green_mirrored(host) == mirrored_before + copies
+        sent_before = host.front.mirrors_sent
+        for _ in range(10):
+            assert score(port, deployment="blue")[0] == 200
+        assert host.front.mirrors_sent == sent_before  # a named request is never mirrored
+    finally:
+        host.set_endpoint(ENDPOINT, KEYS, {"blue": 100, "green": 0}, {})
+
+
+def test_collected_inputs_are_read_back_by_the_apps_reader(deployed, blobs):
+    host, port = deployed
+    marker = [[3, 142, 71, 29, 97, 33.25, 0.5, 61]]  # a row no other test sends
+    status, headers, _ = score(port, payload=body(marker))
+    assert status == 200
+    host.collector.flush()
+    reader = DataCollectorInputs(blobs, CONTAINER, "model_inputs", COLUMNS)
+    segments = reader.segments(ENDPOINT, "blue")
+    assert segments, "no data collector file for blue"
+    instance = host.state()["endpoints"][ENDPOINT]["deployments"]["blue"]["server"]["instance_id"]
+    for segment in segments:
+        assert re.fullmatch(rf"modelDataCollector/{ENDPOINT}/blue/model_inputs/\d{{4}}/\d\d/\d\d/\d\d/{instance}\.jsonl",
+                            segment.key)
+    rows = [row for segment in segments for chunk in reader.read(segment)
+            for row in csv.reader(io.StringIO(chunk.decode()))]
+    assert rows[0] == COLUMNS
+    assert [str(v) for v in marker[0]] in rows
+    assert [str(v) for v in ROWS[0]] in rows
+    first_line = blobs.get_blob_client(CONTAINER, segments[-1].key).download_blob().readall().splitlines()[0]
+    line = json.loads(first_line)
+    assert line["type"] == "azureml.inference.model_inputs" and line["specversion"] == "1.0"
+    assert line["source"].endswith(f"/onlineEndpoints/{ENDPOINT}/deployments/blue")
+    assert blobs.get_blob_client(CONTAINER, segments[-1].key).get_blob_properties().blob_type == "AppendBlob"
+    assert reader.segments(ENDPOINT, "green"), "green scored named and mirrored requests: its inputs are collected too"
+
+
+def test_a_deployment_without_a_collector_collects_nothing(deployed, model_name, blobs):
+    host, port = deployed
+    host.start_deployment(ENDPOINT, "plain", model_name, "1", None)
+    try:
+        assert wait_for_state(host, "plain") == ("Succeeded", "")
+        assert score(port, deployment="plain")[0] == 200
+        host.collector.flush()
+        assert DataCollectorInputs(blobs, CONTAINER, "model_inputs", COLUMNS).segments(ENDPOINT, "plain") == []
+    finally:
+        host.stop_deployment(ENDPOINT, "plain")
+
+
+def test_a_model_that_cannot_be_served_fails_its_deployment(deployed, model_name):
+    host, _ = deployed
+    host.start_deployment(ENDPOINT, "broken", model_name, "99", None)
+    try:
+        state, message = wait_for_state(host, "broken")
+        assert state == "Failed"
+        assert "exited with code" in message and "log tail" in message
+    finally:
+        host.stop_deployment(ENDPOINT, "broken")
+
+
+def test_stopping_forgets_the_deployment_and_its_process(deployed):
+    host, port = deployed
+    pid = host.state()["endpoints"][ENDPOINT]["deployments"]["green"]["server"]["pid"]
+    host.stop_deployment(ENDPOINT, "green")
+    assert "green" not in host.state()["endpoints"][ENDPOINT]["deployments"]
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    assert score(port, deployment="green")[0] == 404
+    assert score(port)[0] == 200
+    host.remove_endpoint(ENDPOINT)
+    assert host.state()["servers_running"] == 0
+    assert score(port)[0] == 404
