@@ -41,6 +41,11 @@ up: setup
 down:
 	$(PY) -m devstack.stack --down
 
+# The app (ML_BACKEND=azure) against the loopback Azure emulator, in the foreground (Ctrl-C stops it).
+.PHONY: up-azure
+up-azure: setup
+	$(PY) -m devstack.azure_stack
+
 # The app's tests on requirements.txt's set (.venv); the training code's tests in the training
 # environment (.venv-train), where train.py runs locally and in Azure ML.
 test: setup
