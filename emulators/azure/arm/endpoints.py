@@ -168,7 +168,9 @@ class Endpoints:
         which = {"primary": "primaryKey", "secondary": "secondaryKey"}.get(str(sent.get("keyType", "")).lower())
         if which is None:
             raise rules.bad_argument("keyType must be Primary or Secondary.", endpointName=name)
-        value = sent.get("keyValue") or secrets.token_urlsafe(32)
+        value = sent.get("keyValue")
+        if not value or value == self.keys(name).get(which):  # the SDK sends the current key: a new one is made
+            value = secrets.token_urlsafe(32)
 
         def regenerate() -> None:
             self._wait()

@@ -1,0 +1,170 @@
+"""ARM online endpoints and deployments through the real azure-ai-ml MLClient (in-process transport
+onto the emulator's router): LROs polled to the end, traffic, validation rules, the fault."""
+from __future__ import annotations
+
+import pytest
+from azure.ai.ml.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+from tests.azure_emulator.test_arm_support import RegistryDouble, make_context, make_ml_client, make_router
+
+ENDPOINT = "diabetes-ep"
+
+
+@pytest.fixture
+def emulated(tmp_path):
+    context = make_context(tmp_path, registry=RegistryDouble(("diabetes", "1"), ("diabetes", "2")))
+    ml, transport = make_ml_client(context, make_router(context))
+    return context, ml, transport
+
+
+def deployment(name: str, version: str = "1") -> ManagedOnlineDeployment:
+    return ManagedOnlineDeployment(name=name, endpoint_name=ENDPOINT, model=f"azureml:diabetes:{version}",
+                                   instance_type="Standard_DS3_v2", instance_count=1)
+
+
+def create_endpoint(ml):
+    return ml.online_endpoints.begin_create_or_update(ManagedOnlineEndpoint(name=ENDPOINT, auth_mode="key")).result()
+
+
+def set_traffic(ml, traffic: dict, mirror: dict | None = None):
+    endpoint = ml.online_endpoints.get(ENDPOINT)
+    endpoint.traffic = traffic
+    if mirror is not None:
+        endpoint.mirror_traffic = mirror
+    return ml.online_endpoints.begin_create_or_update(endpoint).result()
+
+
+def error_code(excinfo) -> tuple[int, str, str]:
+    error = excinfo.value
+    body = error.response.json()["error"]
+    return error.status_code, body["code"], body.get("innerError", {}).get("code", "")
+
+
+def test_endpoint_create_is_polled_to_succeeded_and_the_scoring_host_gets_its_keys(emulated):
+    context, ml, transport = emulated
+    endpoint = create_endpoint(ml)
+    assert str(endpoint.provisioning_state).endswith("SUCCEEDED") or endpoint.provisioning_state == "Succeeded"
+    assert endpoint.scoring_uri == "https://diabetes-ep.eastus.inference.localhost:8443/score"
+    assert any("mfeOperationsStatus" in path for _, path, _ in transport.sent)
+    keys = ml.online_endpoints.get_keys(ENDPOINT)
+    assert context.scoring.endpoints[ENDPOINT]["keys"] == (keys.primary_key, keys.secondary_key)
+
+
+def test_deployment_is_started_on_the_scoring_host_then_traffic_goes_to_100(emulated):
+    context, ml, _ = emulated
+    create_endpoint(ml)
+    result = ml.online_deployments.begin_create_or_update(deployment("blue")).result()
+    assert str(result.provisioning_state).lower().endswith("succeeded")
+    assert ("start", ENDPOINT, "blue", "diabetes", "1", None) in context.scoring.calls
+    endpoint = set_traffic(ml, {"blue": 100})
+    assert endpoint.traffic == {"blue": 100}
+    assert context.scoring.endpoints[ENDPOINT]["traffic"] == {"blue": 100}
+
+
+@pytest.mark.parametrize("traffic", [{"blue": 60}, {"blue": 60, "green": 60}])
+def test_traffic_that_does_not_sum_to_0_or_100_is_refused_and_kept(emulated, traffic):
+    _, ml, _ = emulated
+    create_endpoint(ml)
+    ml.online_deployments.begin_create_or_update(deployment("blue")).result()
+    ml.online_deployments.begin_create_or_update(deployment("green", "2")).result()
+    set_traffic(ml, {"blue": 100})
+    with pytest.raises(HttpResponseError) as excinfo:
+        set_traffic(ml, traffic)
+    assert error_code(excinfo) == (400, "UserError", "BadArgument")
+    assert "sum to 0 or 100" in str(excinfo.value)
+    assert {k: v for k, v in ml.online_endpoints.get(ENDPOINT).traffic.items() if v} == {"blue": 100}
+
+
+def test_traffic_to_an_unknown_deployment_is_refused(emulated):
+    _, ml, _ = emulated
+    create_endpoint(ml)
+    with pytest.raises(HttpResponseError) as excinfo:
+        set_traffic(ml, {"ghost": 100})
+    assert error_code(excinfo) == (400, "UserError", "BadArgument")
+
+
+def test_the_21st_deployment_is_refused(emulated):
+    context, ml, _ = emulated
+    create_endpoint(ml)
+    for index in range(20):  # straight into the store: twenty SDK round trips add nothing here
+        eid = f"{context.config.workspace_id}/onlineEndpoints/{ENDPOINT}/deployments/d{index:02d}"
+        context.store.put(eid, {"id": eid, "name": f"d{index:02d}", "properties": {"provisioningState": "Succeeded"}})
+    with pytest.raises(HttpResponseError) as excinfo:
+        ml.online_deployments.begin_create_or_update(deployment("blue")).result()
+    assert error_code(excinfo) == (400, "UserError", "BadArgument")
+    assert "maximum number of deployments (20)" in str(excinfo.value)
+
+
+def test_a_deployment_with_live_traffic_cannot_be_deleted_one_without_can(emulated):
+    context, ml, _ = emulated
+    create_endpoint(ml)
+    ml.online_deployments.begin_create_or_update(deployment("blue")).result()
+    ml.online_deployments.begin_create_or_update(deployment("green", "2")).result()
+    set_traffic(ml, {"blue": 100})
+    with pytest.raises(HttpResponseError) as excinfo:
+        ml.online_deployments.begin_delete(name="blue", endpoint_name=ENDPOINT).result()
+    assert error_code(excinfo) == (400, "UserError", "BadArgument")
+    ml.online_deployments.begin_delete(name="green", endpoint_name=ENDPOINT).result()
+    assert ("stop", ENDPOINT, "green") in context.scoring.calls
+    with pytest.raises(ResourceNotFoundError):
+        ml.online_deployments.get(name="green", endpoint_name=ENDPOINT)
+    assert [d.name for d in ml.online_deployments.list(endpoint_name=ENDPOINT)] == ["blue"]
+
+
+def test_mirror_rules(emulated):
+    context, ml, _ = emulated
+    create_endpoint(ml)
+    ml.online_deployments.begin_create_or_update(deployment("blue")).result()
+    ml.online_deployments.begin_create_or_update(deployment("green", "2")).result()
+    for traffic, mirror in (({"blue": 100}, {"green": 60}), ({"blue": 100}, {"blue": 10})):
+        with pytest.raises(HttpResponseError) as excinfo:
+            set_traffic(ml, traffic, mirror)
+        assert error_code(excinfo) == (400, "UserError", "BadArgument")
+    endpoint = set_traffic(ml, {"blue": 100}, {"green": 50})
+    assert endpoint.mirror_traffic == {"green": 50}
+    assert context.scoring.endpoints[ENDPOINT]["mirror"] == {"green": 50}
+
+
+def test_deployment_failed_fault_ends_the_poller_failed(emulated):
+    context, ml, _ = emulated
+    create_endpoint(ml)
+    context.faults.faults.append({"kind": "deployment_failed", "match": {"deployment": "blue"}})
+    with pytest.raises(HttpResponseError) as excinfo:
+        ml.online_deployments.begin_create_or_update(deployment("blue")).result()
+    assert "ResourceNotReady" in str(excinfo.value)
+    assert ml.online_deployments.get(name="blue", endpoint_name=ENDPOINT).provisioning_state == "Failed"
+    assert not [c for c in context.scoring.calls if c[0] == "start"]
+
+
+def test_a_scoring_server_that_fails_fails_the_deployment(emulated):
+    context, ml, _ = emulated
+    create_endpoint(ml)
+    context.scoring.states[(ENDPOINT, "blue")] = ("Failed", "mlflow models serve exited with 1")
+    with pytest.raises(HttpResponseError) as excinfo:
+        ml.online_deployments.begin_create_or_update(deployment("blue")).result()
+    assert "mlflow models serve exited with 1" in str(excinfo.value)
+
+
+def test_a_model_the_registry_lacks_is_refused(emulated):
+    _, ml, _ = emulated
+    create_endpoint(ml)
+    with pytest.raises(HttpResponseError) as excinfo:
+        ml.online_deployments.begin_create_or_update(deployment("blue", "9")).result()
+    assert error_code(excinfo) == (400, "UserError", "ResourceNotFound")
+
+
+def test_regenerated_key_reaches_the_scoring_host_and_endpoint_delete_removes_all(emulated):
+    context, ml, _ = emulated
+    create_endpoint(ml)
+    ml.online_deployments.begin_create_or_update(deployment("blue")).result()
+    before = ml.online_endpoints.get_keys(ENDPOINT).primary_key
+    ml.online_endpoints.begin_regenerate_keys(ENDPOINT, key_type="primary").result()
+    after = ml.online_endpoints.get_keys(ENDPOINT)
+    assert after.primary_key != before
+    assert context.scoring.endpoints[ENDPOINT]["keys"][0] == after.primary_key
+    ml.online_endpoints.begin_delete(ENDPOINT).result()
+    assert ("remove", ENDPOINT) in context.scoring.calls
+    with pytest.raises(ResourceNotFoundError):
+        ml.online_endpoints.get(ENDPOINT)
+    assert context.extras["arm"].state()["endpoints"] == {}
