@@ -162,8 +162,9 @@ class AzureStack:
             **self.app,
         }
 
-    def start(self, step=lambda name: None, host: bool = True) -> "AzureStack":
-        """Start everything (the Functions host only when `host`); on failure stop what started."""
+    def start(self, step=lambda name: None, host: bool = True, mlflow: bool = True) -> "AzureStack":
+        """Start everything (the MLflow server only when `mlflow`, the Functions host only when
+        `host`); on failure stop what started."""
         try:
             config = self.config
             tls.ensure(config.root, config.location)
@@ -171,9 +172,10 @@ class AzureStack:
             folder = tls.tls_dir(config.root)
             self._add(start_azurite_https(self.root / "azurite", self.log_dir, self.ports.blob, self.ports.queue,
                                           folder / "server.pem", folder / "server-key.pem", self.ca_file))
-            step("mlflow")
-            self._add(start_mlflow(self.root / "mlflow", self.log_dir, self.ports.mlflow,
-                                   python=training_python(self.values))).wait_ready(120)
+            if mlflow:
+                step("mlflow")
+                self._add(start_mlflow(self.root / "mlflow", self.log_dir, self.ports.mlflow,
+                                       python=training_python(self.values))).wait_ready(120)
             step("containers")
             self.create_containers()
             step("azure emulator")
