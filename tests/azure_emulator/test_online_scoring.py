@@ -113,6 +113,14 @@ def wait_for_state(host, deployment: str, endpoint: str = ENDPOINT, limit: float
     return state
 
 
+def ended(pid: int, limit: float = 30) -> bool:
+    """Whether the process is gone (waited for: the old server is stopped after the new one took over)."""
+    deadline = time.monotonic() + limit
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return not Path(f"/proc/{pid}").exists()
+
+
 def score(port: int, key: str | None = KEYS[0], deployment: str | None = None, payload: bytes | None = None,
           endpoint: str = ENDPOINT) -> tuple[int, dict, bytes]:
     headers = {"Host": f"{endpoint}.eastus.inference.localhost:{port}", "Content-Type": "application/json"}
@@ -269,12 +277,26 @@ def test_a_model_that_cannot_be_served_fails_its_deployment(deployed, model_name
         host.stop_deployment(ENDPOINT, "broken")
 
 
+def test_a_restarted_deployment_keeps_serving_until_its_new_server_answers(deployed, model_name):
+    host, port = deployed
+    old = host.state()["endpoints"][ENDPOINT]["deployments"]["blue"]["server"]
+    host.start_deployment(ENDPOINT, "blue", model_name, "1", COLLECT)
+    assert host.deployment_state(ENDPOINT, "blue") == ("Creating", "")
+    status, headers, _ = score(port)  # answered by the old server meanwhile
+    assert (status, headers["azureml-model-deployment"]) == (200, "blue")
+    assert wait_for_state(host, "blue") == ("Succeeded", "")
+    new = host.state()["endpoints"][ENDPOINT]["deployments"]["blue"]["server"]
+    assert new["pid"] != old["pid"] and new["instance_id"] != old["instance_id"]
+    assert score(port)[0] == 200
+    assert ended(old["pid"])
+
+
 def test_stopping_forgets_the_deployment_and_its_process(deployed):
     host, port = deployed
     pid = host.state()["endpoints"][ENDPOINT]["deployments"]["green"]["server"]["pid"]
     host.stop_deployment(ENDPOINT, "green")
     assert "green" not in host.state()["endpoints"][ENDPOINT]["deployments"]
-    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    assert ended(pid)
     assert score(port, deployment="green")[0] == 404
     assert score(port)[0] == 200
     host.remove_endpoint(ENDPOINT)

@@ -3,12 +3,14 @@ ARM deployment operations drive), the scoring front on each endpoint's scoring U
 Azure ML's data collector.
 
 `register` sets `context.scoring` (the ScoringHost) and `context.extras["online"]` (the same
-object: its `state()` is the part's summary for /_emulator/state, its `close()` stops every
-scoring server and flushes the collector).
+object), and adds the part's entries to the backbone's `extras["state"]` (its `state()`, the
+summary /_emulator/state shows), `extras["stop"]` (its `close()`: every scoring server stopped,
+the collector flushed) and `extras["health"]`.
 """
 from __future__ import annotations
 
 import atexit
+import os
 
 from emulators.azure.context import Context
 from emulators.azure.http import Router
@@ -31,7 +33,12 @@ class OnlineEndpoints(ScoringHost):
     def state(self) -> dict:
         summary = super().state()
         summary["data_collector"] = {"lines_written": self.collector.written, "failed": self.collector.failed}
+        summary["mirror_copies_sent"] = self.front.mirrors_sent
         return summary
+
+    def healthy(self) -> bool:
+        """The part can start scoring servers: the training environment's python is there."""
+        return self.python.is_file() and os.access(self.python, os.X_OK)
 
     def close(self) -> None:
         super().close()
@@ -45,5 +52,8 @@ def register(router: Router, context: Context) -> OnlineEndpoints:
     context.scoring = online
     context.extras["online"] = online
     router.route("POST", "/score", online.front.score, host=scoring_host_pattern(context.config.location))
+    context.extras.setdefault("state", {})["online"] = online.state
+    context.extras.setdefault("stop", {})["online"] = online.close
+    context.extras.setdefault("health", {})["online"] = online.healthy
     atexit.register(online.close)  # a safety net: the backbone's stop calls close() first
     return online

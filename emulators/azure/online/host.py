@@ -64,6 +64,7 @@ class ScoringHost:
         self._endpoints: dict[str, Endpoint] = {}
         self._lock = threading.RLock()
         self._starts = 0
+        self._closed = False
 
     # ------------------------------------------------------------------ the Protocol
 
@@ -72,6 +73,9 @@ class ScoringHost:
         with self._lock:
             self._starts += 1
             record = self._deployments.setdefault(_key(endpoint, deployment), Deployment(endpoint, deployment))
+            if self._closed:
+                record.state, record.message = "Failed", "the emulator is stopping"
+                return
             spec = ServerSpec(endpoint, deployment, model_name, str(model_version), self.python, self.tracking_uri,
                               self.folder / endpoint / deployment / str(self._starts))
             superseded, record.next = record.next, None
@@ -163,6 +167,7 @@ class ScoringHost:
     def close(self) -> None:
         """Stop every server (the emulator is stopping)."""
         with self._lock:
+            self._closed = True
             records = list(self._deployments.values())
             self._deployments.clear()
         for record in records:
