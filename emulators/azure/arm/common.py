@@ -2,8 +2,6 @@
 ARM's error bodies for missing resources, list pages and systemData."""
 from __future__ import annotations
 
-import re
-import uuid
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -20,10 +18,6 @@ VERSION = r"(?P<version>[^/]+)"
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def checked(request: Request, config, resource_type: str) -> str:
@@ -98,6 +92,3 @@ def base_url(request: Request) -> str:
     host = request.header("host") or request.host
     return f"https://{host}"
 
-
-def is_name(value: str, pattern: str = r"[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}") -> bool:
-    return re.fullmatch(pattern, value or "") is not None
