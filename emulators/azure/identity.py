@@ -108,6 +108,7 @@ def identity_router(tokens: TokenIssuer, identity_header: str) -> Router:
     def token(request: Request) -> Response:
         if not hmac.compare_digest(request.header("x-identity-header").encode(), identity_header.encode()):
             return _msi_error(401, "The X-IDENTITY-HEADER header is missing or invalid.")
+        request.client = "app"  # only the app's host has the identity header
         if request.api_version != API_VERSION:
             return _msi_error(400, f"The api-version '{request.api_version}' could not be found. "
                                    f"Supported versions: {API_VERSION}.")

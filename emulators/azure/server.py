@@ -71,8 +71,9 @@ class Emulator:
     def start(self) -> "Emulator":
         tls_context = tls.server_context(self.config.root, self.config.location)
         self._servers.append(serve(self.router, self.config.https_port, tls_context))
-        self._servers.append(serve(identity_router(self.context.tokens, self.config.identity_header),
-                                   self.config.identity_port))
+        identity = identity_router(self.context.tokens, self.config.identity_header)
+        identity.after.append(Trail(self.config.root / "requests.jsonl", self.config.identity_port, scheme="http"))
+        self._servers.append(serve(identity, self.config.identity_port))
         return self
 
     def stop(self) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from emulators.azure.http import Request, Response
 
 SECRET_PARAMS = ("sig", "code", "key", "token", "access_token", "client_secret", "password", "secret")
+_WRITE = threading.Lock()  # one lock for every Trail: the HTTPS and identity servers share the file
 _SECRET = re.compile(r"(?i)(?<=[?&])(" + "|".join(SECRET_PARAMS) + r")=[^&#]*")
 
 
@@ -26,10 +27,9 @@ def redact(raw_path: str) -> str:
 class Trail:
     """The after-hook appending each request's line (thread-safe)."""
 
-    def __init__(self, path: Path, port: int):
-        self.path, self.port = Path(path), port
+    def __init__(self, path: Path, port: int, scheme: str = "https"):
+        self.path, self.port, self.scheme = Path(path), port, scheme
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
 
     def __call__(self, request: Request, response: Response) -> None:
         if request.path.startswith("/_emulator"):
@@ -39,11 +39,11 @@ class Trail:
             "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds"),
             "client": request.client or "anonymous",
             "method": request.method,
-            "url": f"https://{request.host}:{self.port}{url}",
+            "url": f"{self.scheme}://{request.host}:{self.port}{url}",
             "host": request.host,
             "path": url.split("?", 1)[0],
             "api_version": request.api_version,
             "status": response.status,
         }
-        with self._lock, self.path.open("a", encoding="utf-8") as trail:
+        with _WRITE, self.path.open("a", encoding="utf-8") as trail:
             trail.write(json.dumps(line) + "\n")

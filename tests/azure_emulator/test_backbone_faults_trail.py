@@ -94,3 +94,12 @@ def test_the_trail_records_each_request_without_secrets(emulator_client):
     for secret in ("SECRETSIG", "SECRETCODE", "SECRETHEADER", token, token.split(".")[2]):
         assert secret not in text
     assert not any(line["path"].startswith("/_emulator") for line in trail(emulator_client))
+
+
+def test_token_requests_are_in_the_trail_without_the_identity_header(emulator_client):
+    emulator_client.token("https://storage.azure.com/")
+
+    line = [line for line in trail(emulator_client) if line["path"] == "/msi/token"][-1]
+    assert (line["client"], line["status"], line["api_version"]) == ("app", 200, "2019-08-01")
+    assert line["url"].startswith(f"http://127.0.0.1:{emulator_client.config.identity_port}/msi/token?")
+    assert emulator_client.stack.identity_header not in emulator_client.stack.requests_trail.read_text()
