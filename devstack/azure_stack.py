@@ -11,7 +11,6 @@ import argparse
 import json
 import secrets
 import signal
-import ssl
 import sys
 import time
 from dataclasses import dataclass, field, fields, replace
@@ -232,10 +231,6 @@ class AzureStack:
 
     def failed(self) -> ManagedProcess | None:
         return next((p for p in self.processes if not p.running()), None)
-
-    def ssl_context(self) -> ssl.SSLContext:
-        """A client context trusting the emulator's CA (and nothing else)."""
-        return ssl.create_default_context(cafile=str(self.ca_file))
 
     def _add(self, process: ManagedProcess) -> ManagedProcess:
         self.processes.append(process)
