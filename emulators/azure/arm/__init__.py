@@ -15,6 +15,7 @@ def register(router: Router, context) -> None:
     """Add the ARM routes to `router`; `context.extras["arm"]` gives the others a summary."""
     operations = Operations(context.config)
     operations.register(router)
+    context.extras["arm_operations"] = operations  # jobs (H3) run their cancel as one of these
     metadata.register(router, context)
     workspace.register(router, context)
     uploads.register(router, context)  # before assets: its path is longer, the router takes the first match
