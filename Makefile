@@ -7,7 +7,7 @@ TRAIN_VENV := .venv-train
 TRAIN_PY := $(TRAIN_VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup demo demo-drift test test-fast up down lint bench clean
+.PHONY: setup demo demo-drift demo-azure test test-fast up down lint bench clean
 
 setup: $(VENV)/.installed $(TRAIN_VENV)/.installed node_modules/.installed local.settings.json
 
@@ -34,6 +34,10 @@ demo: setup
 
 demo-drift: setup
 	$(PY) -m devstack.demo_drift
+
+# The whole loop with ML_BACKEND=azure against the loopback Azure emulator (emulators/azure).
+demo-azure: setup
+	$(PY) -m devstack.demo_azure
 
 up: setup
 	$(PY) -m devstack.stack

@@ -66,7 +66,9 @@ def main() -> int:
                     "staging → approval → production", {}, run_loop)
 
 
-def run_loop(stack, steps: Steps) -> int:
+def run_loop(stack, steps: Steps, score=None, summary=None) -> int:
+    """The loop over the app's HTTP API; `score(stack, body)` asks the production endpoint (default:
+    the local endpoint router), `summary(stack, job, version, steps)` prints the summary."""
     api = ApiClient(stack.host_url, stack.values["LOCAL_HOST_FUNCTION_KEY"])
     container = stack.values.get("DATA_CONTAINER", "data")
     name = f"incoming/diabetes-dev-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.csv"
@@ -118,9 +120,9 @@ def run_loop(stack, steps: Steps) -> int:
         return 1
     steps.done("approved through the HTTP API", "claimed (202), health-checked, 100% of live traffic to the candidate")
 
-    rows, labels, predictions = _score_production(stack)
+    rows, labels, predictions = _score_production(stack, score or _score_local)
     steps.done("production endpoint answered", f"{len(predictions)} rows of diabetes-prod.csv")
-    print_summary(stack, job, version, steps)
+    (summary or print_summary)(stack, job, version, steps)
     print("\nproduction predictions (diabetes-prod.csv)")
     for row, label, prediction in zip(rows, labels, predictions):
         print(f"  patient {row[0]:>8}  predicted {prediction}  actual {label}")
@@ -137,20 +139,24 @@ def _candidate_settled(api: ApiClient, version: str):
     return found if found and found["status"] not in ("received", "gating", "deploying") else None
 
 
-def _score_production(stack) -> tuple[list[list[str]], list[str], list[int]]:
+def _score_production(stack, score) -> tuple[list[list[str]], list[str], list[int]]:
     lines = (REPO_ROOT / "data" / "diabetes-prod.csv").read_text().splitlines()
     header = lines[0].split(",")
     rows = [line.split(",") for line in lines[1:9]]
     features = [i for i, name in enumerate(header) if name not in ("PatientID", "Diabetic")]
     body = {"input_data": {"columns": [header[i] for i in features], "index": list(range(len(rows))),
                            "data": [[_number(row[i]) for i in features] for row in rows]}}
+    predictions = score(stack, body)
+    return rows, [row[header.index("Diabetic")] for row in rows], predictions
+
+
+def _score_local(stack, body: dict) -> list:
     request = urllib.request.Request(
         f"{stack.endpoint_url}/endpoints/{stack.values['ENDPOINT_NAME']}/score", json.dumps(body).encode(),
         {"Content-Type": "application/json", "Authorization": f"Bearer {stack.values['LOCAL_ENDPOINT_KEY']}"},
         method="POST")
     with urllib.request.urlopen(request, timeout=30) as response:
-        predictions = json.loads(response.read())
-    return rows, [row[header.index("Diabetic")] for row in rows], predictions
+        return json.loads(response.read())
 
 
 def _batch(api: ApiClient, name: str):

@@ -1,6 +1,7 @@
 """The request trail: one JSON line per request received, in <root>/requests.jsonl.
 
-Only what identifies a call: time, client, method, URL, host, path, api-version, status. Never
+Only what identifies a call: time, client, method, URL, host, path, api-version, status and the
+caller's User-Agent (which SDK sent it). Never
 headers or bodies; secret-bearing query values (SAS signatures, keys, codes, tokens) are redacted.
 The control API (/_emulator/...) is not recorded.
 """
@@ -44,6 +45,7 @@ class Trail:
             "path": url.split("?", 1)[0],
             "api_version": request.api_version,
             "status": response.status,
+            "user_agent": request.header("user-agent")[:200],
         }
         with _WRITE, self.path.open("a", encoding="utf-8") as trail:
             trail.write(json.dumps(line) + "\n")
