@@ -40,9 +40,10 @@ def handshake(subscription: Subscription, send: Callable[..., transport.Result] 
         subscription.state, subscription.failure = "Succeeded", ""
     else:
         subscription.state = "Failed"
+        why = ("The response did not carry the validationCode as validationResponse." if result.status == 200
+               else f"Http POST request failed with response code {result.status}.")
         subscription.failure = (f"Webhook validation handshake failed for {subscription.endpoint_url.split('?')[0]}. "
-                                f"Http POST request failed with response code {result.status}. "
-                                "For troubleshooting, visit https://aka.ms/esvalidation.")
+                                f"{why} For troubleshooting, visit https://aka.ms/esvalidation.")
     return result
 
 
