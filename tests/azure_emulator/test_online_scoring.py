@@ -4,15 +4,11 @@ read back by the app's own data collector reader."""
 from __future__ import annotations
 
 import csv
-import http.client
 import io
 import json
-import os
 import re
-import subprocess
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from azure.storage.blob import BlobServiceClient
@@ -23,46 +19,16 @@ from emulators.azure.context import Context, EmulatorConfig
 from emulators.azure.online import register
 from emulators.azure.store import ResourceStore
 from shared.adapters.azure_ml.data_collector import DataCollectorInputs
+from tests.azure_emulator.test_online_support import COLUMNS, ROOT, ROWS, body, ended, model_name, post_score
+from tests.azure_emulator.test_online_support import wait_for_state as wait_state
+
+__all__ = ["model_name"]  # a fixture
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
-COLUMNS = ["Pregnancies", "PlasmaGlucose", "DiastolicBloodPressure", "TricepsThickness",
-           "SerumInsulin", "BMI", "DiabetesPedigree", "Age"]
-ROWS = [[0, 171, 80, 34, 23, 43.50972593, 1.213191354, 21],
-        [8, 92, 93, 47, 36, 21.24057571, 0.158364981, 23],
-        [7, 115, 47, 52, 35, 41.51152348, 0.079018568, 23]]
 ENDPOINT = f"ep-{uuid.uuid4().hex[:6]}"
 KEYS = ("primary-" + uuid.uuid4().hex, "secondary-" + uuid.uuid4().hex)
 CONTAINER = "azureml-blobstore-" + uuid.uuid4().hex[:12]
 COLLECT = {"collections": {"model_inputs": {"dataCollectionMode": "enabled"}}, "rollingRate": "Hour"}
-TRAIN = """
-import sys, mlflow, pandas as pd
-from mlflow.models import infer_signature
-from sklearn.linear_model import LogisticRegression
-frame = pd.read_csv(sys.argv[1]).head(300)
-X, y = frame[sys.argv[3].split(",")].astype(float), frame["Diabetic"]
-model = LogisticRegression(max_iter=2000).fit(X, y)
-with mlflow.start_run():
-    mlflow.sklearn.log_model(model, name="model", signature=infer_signature(X, model.predict(X)),
-                             registered_model_name=sys.argv[2])
-"""
-
-
-def body(rows=ROWS) -> bytes:
-    return json.dumps({"input_data": {"columns": COLUMNS, "index": list(range(len(rows))), "data": rows}}).encode()
-
-
-@pytest.fixture(scope="module")
-def model_name(mlflow_server, tmp_path_factory) -> str:
-    """A logistic regression registered as version 1, from the training environment."""
-    work = tmp_path_factory.mktemp("online-model")
-    name = f"online-model-{uuid.uuid4().hex[:6]}"
-    done = subprocess.run([str(training_python()), "-c", TRAIN, str(ROOT / "data" / "diabetes-dev.csv"), name,
-                           ",".join(COLUMNS)], cwd=work, capture_output=True, text=True, timeout=300,
-                          env={"PATH": os.environ.get("PATH", os.defpath), "HOME": str(work),
-                               "MLFLOW_TRACKING_URI": mlflow_server})
-    assert done.returncode == 0, done.stderr[-3000:]
-    return name
 
 
 @pytest.fixture(scope="module")
@@ -104,37 +70,13 @@ def deployed(online, model_name):
     return host, port
 
 
-def wait_for_state(host, deployment: str, endpoint: str = ENDPOINT, limit: float = 240) -> tuple[str, str]:
-    deadline = time.monotonic() + limit
-    state = host.deployment_state(endpoint, deployment)
-    while state[0] == "Creating" and time.monotonic() < deadline:
-        time.sleep(0.5)
-        state = host.deployment_state(endpoint, deployment)
-    return state
-
-
-def ended(pid: int, limit: float = 30) -> bool:
-    """Whether the process is gone (waited for: the old server is stopped after the new one took over)."""
-    deadline = time.monotonic() + limit
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return not Path(f"/proc/{pid}").exists()
+def wait_for_state(host, deployment: str) -> tuple[str, str]:
+    return wait_state(host, ENDPOINT, deployment)
 
 
 def score(port: int, key: str | None = KEYS[0], deployment: str | None = None, payload: bytes | None = None,
           endpoint: str = ENDPOINT) -> tuple[int, dict, bytes]:
-    headers = {"Host": f"{endpoint}.eastus.inference.localhost:{port}", "Content-Type": "application/json"}
-    if key is not None:
-        headers["Authorization"] = f"Bearer {key}"
-    if deployment:
-        headers["azureml-model-deployment"] = deployment
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        connection.request("POST", "/score", body=body() if payload is None else payload, headers=headers)
-        response = connection.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-    finally:
-        connection.close()
+    return post_score(port, endpoint, key, deployment, payload)
 
 
 def test_a_deployment_scores_with_either_key(deployed):
@@ -231,16 +173,18 @@ def test_mirror_traffic_copies_unnamed_requests_only(deployed):
 def test_collected_inputs_are_read_back_by_the_apps_reader(deployed, blobs):
     host, port = deployed
     marker = [[3, 142, 71, 29, 97, 33.25, 0.5, 61]]  # a row no other test sends
-    status, headers, _ = score(port, payload=body(marker))
-    assert status == 200
+    assert score(port, payload=body(marker))[0] == 200
+    assert score(port)[0] == 200
+    assert score(port, deployment="green")[0] == 200
     host.collector.flush()
     reader = DataCollectorInputs(blobs, CONTAINER, "model_inputs", COLUMNS)
     segments = reader.segments(ENDPOINT, "blue")
     assert segments, "no data collector file for blue"
     instance = host.state()["endpoints"][ENDPOINT]["deployments"]["blue"]["server"]["instance_id"]
     for segment in segments:
-        assert re.fullmatch(rf"modelDataCollector/{ENDPOINT}/blue/model_inputs/\d{{4}}/\d\d/\d\d/\d\d/{instance}\.jsonl",
+        assert re.fullmatch(rf"modelDataCollector/{ENDPOINT}/blue/model_inputs/\d{{4}}/\d\d/\d\d/\d\d/[0-9a-f]{{12}}\.jsonl",
                             segment.key)
+    assert any(segment.key.endswith(f"/{instance}.jsonl") for segment in segments)  # the serving instance's file
     rows = [row for segment in segments for chunk in reader.read(segment)
             for row in csv.reader(io.StringIO(chunk.decode()))]
     assert rows[0] == COLUMNS
@@ -251,7 +195,7 @@ def test_collected_inputs_are_read_back_by_the_apps_reader(deployed, blobs):
     assert line["type"] == "azureml.inference.model_inputs" and line["specversion"] == "1.0"
     assert line["source"].endswith(f"/onlineEndpoints/{ENDPOINT}/deployments/blue")
     assert blobs.get_blob_client(CONTAINER, segments[-1].key).get_blob_properties().blob_type == "AppendBlob"
-    assert reader.segments(ENDPOINT, "green"), "green scored named and mirrored requests: its inputs are collected too"
+    assert reader.segments(ENDPOINT, "green"), "a request naming green is collected by green"
 
 
 def test_a_deployment_without_a_collector_collects_nothing(deployed, model_name, blobs):
@@ -291,14 +235,22 @@ def test_a_restarted_deployment_keeps_serving_until_its_new_server_answers(deplo
     assert ended(old["pid"])
 
 
-def test_stopping_forgets_the_deployment_and_its_process(deployed):
+def test_stopping_forgets_the_deployment_and_removing_the_endpoint_its_servers(deployed, model_name):
     host, port = deployed
-    pid = host.state()["endpoints"][ENDPOINT]["deployments"]["green"]["server"]["pid"]
-    host.stop_deployment(ENDPOINT, "green")
-    assert "green" not in host.state()["endpoints"][ENDPOINT]["deployments"]
-    assert ended(pid)
-    assert score(port, deployment="green")[0] == 404
-    assert score(port)[0] == 200
-    host.remove_endpoint(ENDPOINT)
-    assert host.state()["servers_running"] == 0
-    assert score(port)[0] == 404
+    endpoint = f"ep-stop-{uuid.uuid4().hex[:6]}"
+    host.set_endpoint(endpoint, KEYS, {}, {})
+    for deployment in ("one", "two"):
+        host.start_deployment(endpoint, deployment, model_name, "1", None)
+    assert [wait_state(host, endpoint, d) for d in ("one", "two")] == [("Succeeded", "")] * 2
+    host.set_endpoint(endpoint, KEYS, {"one": 100}, {})
+    servers = {d: s["server"]["pid"] for d, s in host.state()["endpoints"][endpoint]["deployments"].items()}
+    host.stop_deployment(endpoint, "two")
+    assert "two" not in host.state()["endpoints"][endpoint]["deployments"]
+    assert ended(servers["two"])
+    assert score(port, deployment="two", endpoint=endpoint)[0] == 404
+    assert score(port, endpoint=endpoint)[1]["azureml-model-deployment"] == "one"
+    host.remove_endpoint(endpoint)
+    assert endpoint not in host.state()["endpoints"]
+    assert ended(servers["one"])
+    assert score(port, endpoint=endpoint)[0] == 404
+    assert score(port)[0] == 200  # the other endpoint is untouched
