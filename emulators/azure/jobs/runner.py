@@ -196,8 +196,12 @@ class Runner:
 
     def _end_mlflow_run(self, run: JobRun, final: str) -> None:
         mlflow = self.context.extras.get("mlflow")
-        if mlflow is not None and hasattr(mlflow, "end_job_run"):
-            mlflow.end_job_run(run.name, MLFLOW_END[final])
+        if mlflow is None:
+            return
+        if not hasattr(mlflow, "end_job_run"):
+            log.warning("job %s: the MLflow API part cannot end runs; the run keeps its status", run.name)
+            return
+        mlflow.end_job_run(run.name, MLFLOW_END[final])
 
     def _upload_log(self, run: JobRun) -> None:
         if not run.log_file.exists():
