@@ -11,10 +11,12 @@ runs; ``Unsubscribe`` → 202; anything else → 400.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
+from urllib.parse import unquote, urlsplit
 
 from .eventgrid import Reply, header
 
@@ -42,15 +44,31 @@ def blob_of(event: Mapping[str, Any]) -> BlobEvent:
     url = data.get("url") if isinstance(data, Mapping) else None
     if not isinstance(url, str) or not url:
         raise ValueError("event without data.url")
-    from azure.storage.blob import BlobClient
-
-    try:
-        blob = BlobClient.from_blob_url(url)
-    except ValueError as error:
-        raise ValueError(f"data.url is not a blob URL: {error}") from None
-    if not blob.container_name or not blob.blob_name:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("data.url is not a blob URL")
+    segments = parts.path.lstrip("/").split("/")
+    if _path_style(parts):
+        segments = segments[1:]  # the account is the first segment
+    container, name = segments[0] if segments else "", unquote("/".join(segments[1:]))
+    if not container or not name:
         raise ValueError("data.url names no blob")
-    return BlobEvent(blob.container_name, blob.blob_name)
+    return BlobEvent(container, name)
+
+
+# Azure.Storage's BlobUriBuilder (the real host's parser): the account is the first path segment when the
+# host is an IP address or the port is one of the storage emulators' (UriExtensions.IsHostIPEndPointStyle,
+# Constants.Sas.PathStylePorts); otherwise it is the host's first label (…blob.core.windows.net,
+# devstoreaccount1.blob.localhost:10200).
+PATH_STYLE_PORTS = frozenset((*range(10000, 10005), *range(10100, 10105), *range(11000, 11005), *range(11100, 11105)))
+
+
+def _path_style(parts) -> bool:
+    try:
+        ipaddress.ip_address(parts.hostname)
+        return True
+    except ValueError:
+        return parts.port in PATH_STYLE_PORTS
 
 
 def handle_post(headers: Mapping[str, str], body: bytes, enqueue: Callable[[BlobEvent], None]) -> Reply:
