@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default=os.environ.get("AZURE_EMULATOR_LOG_LEVEL", "INFO"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("azure").setLevel(logging.WARNING)  # the SDK's per-request HTTP logging
     config = config_file.load(args.config, config_file.parse_overrides(args.set))
     # The emulator's own clients (Azurite over HTTPS) trust the CA it makes.
     os.environ.setdefault("REQUESTS_CA_BUNDLE", str(config.ca_file))
