@@ -20,19 +20,20 @@ log = logging.getLogger("azure_emulator.eventgrid")
 def blob_created_event(config, container: str, blob: Any, sequence: int) -> dict[str, Any]:
     """The BlobCreated event of a listed blob (azure.storage.blob BlobProperties)."""
     etag = str(blob.etag).strip('"')
+    blob_type = str(getattr(blob.blob_type, "value", blob.blob_type))
     return {
         "topic": config.storage_account_id,
         "subject": f"/blobServices/default/containers/{container}/blobs/{blob.name}",
         "eventType": "Microsoft.Storage.BlobCreated",
         "id": str(uuid.uuid4()),
         "data": {
-            "api": "PutBlob" if str(blob.blob_type).endswith("BlockBlob") else "PutBlockList",
+            "api": "PutBlob",  # a listing cannot tell PutBlob from PutBlockList or CopyBlob
             "clientRequestId": str(uuid.uuid4()),
             "requestId": str(uuid.uuid4()),
             "eTag": etag,
             "contentType": blob.content_settings.content_type or "application/octet-stream",
             "contentLength": blob.size,
-            "blobType": str(getattr(blob.blob_type, "value", blob.blob_type)),
+            "blobType": blob_type,
             "url": f"https://{config.storage_account}.blob.{config.blob_suffix}/{container}/{quote(blob.name, safe='/')}",
             "sequencer": f"{sequence:048x}",
             "storageDiagnostics": {"batchId": str(uuid.uuid4())},
