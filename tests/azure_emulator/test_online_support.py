@@ -38,17 +38,22 @@ def body(rows=ROWS) -> bytes:
     return json.dumps({"input_data": {"columns": COLUMNS, "index": list(range(len(rows))), "data": rows}}).encode()
 
 
-@pytest.fixture(scope="module")
-def model_name(mlflow_server, tmp_path_factory) -> str:
-    """A logistic regression registered as version 1, from the training environment."""
-    work = tmp_path_factory.mktemp("online-model")
+def register_model(tracking_uri: str, work: Path) -> str:
+    """Train and register a logistic regression as version 1 of a new model, from the training
+    environment (where the scoring servers that load it run); its name."""
     name = f"online-model-{uuid.uuid4().hex[:6]}"
     done = subprocess.run([str(training_python()), "-c", TRAIN, str(ROOT / "data" / "diabetes-dev.csv"), name,
                            ",".join(COLUMNS)], cwd=work, capture_output=True, text=True, timeout=300,
                           env={"PATH": os.environ.get("PATH", os.defpath), "HOME": str(work),
-                               "MLFLOW_TRACKING_URI": mlflow_server})
+                               "MLFLOW_TRACKING_URI": tracking_uri})
     assert done.returncode == 0, done.stderr[-3000:]
     return name
+
+
+@pytest.fixture(scope="module")
+def model_name(mlflow_server, tmp_path_factory) -> str:
+    """A model registered in the session's MLflow server (version 1)."""
+    return register_model(mlflow_server, tmp_path_factory.mktemp("online-model"))
 
 
 def post_score(port: int, endpoint: str, key: str | None, deployment: str | None = None,
