@@ -75,8 +75,8 @@ class ScoringFront:
                 return _text(404, f"Deployment {named!r} not found on endpoint {endpoint.name!r}.", headers)
             chosen = named.lower()
         else:
-            chosen = _pick(endpoint.traffic)
-            if chosen is None or chosen not in deployments:
+            chosen = _pick({name: weight for name, weight in endpoint.traffic.items() if name in deployments})
+            if chosen is None:
                 return _text(404, NO_ROUTE, headers)
         headers[DEPLOYMENT_HEADER] = deployments[chosen]
         try:
