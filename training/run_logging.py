@@ -124,8 +124,20 @@ def version_tags(manifest: dict[str, Any], metrics: dict[str, float], job_name: 
 def register(model_name: str, run_id: str, tags: dict[str, str]):
     """New model version of `model_name` from this run's `model/` artifacts, tagged at creation.
 
-    The run has an MLmodel file under `model/`, so MLflow registers that artifact folder as the
-    version's source (no logged model is looked up or linked) and sends the tags in the same
-    create-model-version call: a `model_version.created` webhook already carries them.
+    The version's source is the run's `model/` artifact folder, given as an artifact URI, and the tags
+    go in the same create-model-version call (a `model_version.created` webhook already carries them).
+    Not `mlflow.register_model("runs:/…")`: for a runs:/ URI MLflow 3 looks for an MLmodel file in the
+    run's artifact listing and otherwise searches logged models, and Azure ML's MLflow server lists a
+    run's whole folder and has no logged-models API, so that call fails in an Azure ML job.
     """
-    return mlflow.register_model(f"runs:/{run_id}/{MODEL_ARTIFACT}", name=model_name, tags=tags)
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    try:
+        client.create_registered_model(model_name)
+    except MlflowException as error:
+        if error.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+    source = f"{client.get_run(run_id).info.artifact_uri.rstrip('/')}/{MODEL_ARTIFACT}"
+    return client.create_model_version(model_name, source, run_id=run_id, tags=tags)

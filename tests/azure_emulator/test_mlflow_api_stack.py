@@ -37,14 +37,9 @@ with mlflow.start_run() as active:
     log_heldout(X, y)
     log_model(model, X, model.predict(X))
     tags = {"job_name": run_id, "metric.auc": "0.930000"}
-    try:  # MLflow's runs:/ registration lists the run's files and then looks for a logged model
-        register(name, run_id, tags)
-        runs_uri_error = None
-    except Exception as error:
-        runs_uri_error = str(error)
-    version = mlflow.MlflowClient().create_model_version(name, f"{active.info.artifact_uri}/model", run_id, tags=tags)
+    version = register(name, run_id, tags)  # the training code's own registration
 print(json.dumps({"run_id": run_id, "version": version.version, "artifact_uri": active.info.artifact_uri,
-                  "runs_uri_error": runs_uri_error}))
+                  "source": version.source}))
 """
 
 APP = """
@@ -70,10 +65,9 @@ print(json.dumps({
     "searched": [v.version for v in searched],
     "run": {"id": run.info.run_id, "params": run.data.params, "metrics": run.data.metrics,
             "artifact_uri": run.info.artifact_uri},
-    # get_input_example sets MLflow's global tracking URI, which the models:/ download in
-    # model_artifact_digest needs (its tracking_uri argument does not set the registry URI).
-    "example": platform.get_input_example(name, version),
+    # First, before anything sets MLflow's global tracking URI: the digest names its registry itself.
     "digest": platform.model_artifact_digest(name, version),
+    "example": platform.get_input_example(name, version),
     "profile": platform.get_baseline_profile(name, version),
     "evaluation": platform.evaluate_models(name, [version], version),
 }))
@@ -128,11 +122,13 @@ def test_the_job_logs_into_the_run_named_by_the_job_and_registers_a_version(worl
     assert f"ExperimentRun/dcid.{trained['job']}/evaluation/heldout.csv" in names
 
 
-def test_registering_runs_uri_needs_the_logged_models_api_azure_ml_lacks(trained):
-    """azureml-mlflow lists a run's whole artifact container, so MLflow 3's runs:/<run>/model
-    registration finds no MLmodel at the top and asks the logged-models API, which Azure ML has not."""
-    assert "logged-models/search" in trained["runs_uri_error"]
-    assert "not supported by Azure Machine Learning" in trained["runs_uri_error"]
+def test_the_training_code_registers_its_version_from_the_run_artifacts(trained):
+    """training.run_logging.register names the run's model/ folder by its artifact URI: MLflow 3's
+    runs:/<run>/model registration would list the run's whole artifact container (azureml-mlflow) and
+    then ask the logged-models API, which Azure ML has not."""
+    assert trained["version"] == "1"
+    assert trained["source"] == f"{trained['artifact_uri'].rstrip('/')}/model"
+    assert trained["source"].startswith("azureml://")
 
 
 def test_the_version_is_an_arm_model_version_with_the_tags_and_the_job(world, trained):

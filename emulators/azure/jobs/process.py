@@ -42,6 +42,10 @@ def job_environment(context, job: dict[str, Any], experiment_id: str) -> dict[st
         "AZURE_TENANT_ID": config.tenant_id,
         "REQUESTS_CA_BUNDLE": str(config.ca_file),
         "SSL_CERT_FILE": str(config.ca_file),
+        # The cloud the job runs in: azureml-mlflow reads its endpoints (authority, storage suffix) from
+        # the cloud metadata; in Azure the defaults (AzureCloud) are right, here they name the emulator.
+        "ARM_CLOUD_METADATA_URL": f"{config.base_url}/metadata/endpoints?api-version=2019-05-01",
+        "AZUREML_CURRENT_CLOUD": "AzureEmulator",
     }
     for key in ("TMPDIR", "LD_LIBRARY_PATH"):
         if os.environ.get(key):

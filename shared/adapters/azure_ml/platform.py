@@ -161,6 +161,11 @@ class AzureMLPlatform:
             with azure_step(f"download the files of model {name} version {version} from Azure ML"):
                 import mlflow
 
+                # azureml-mlflow's artifact repository builds its own MLflow client from the process's
+                # global URIs, and a models:/ URI is resolved against the global registry URI, so both
+                # name the workspace first (the evaluation functions set the tracking URI the same way).
+                mlflow.set_tracking_uri(uri)
+                mlflow.set_registry_uri(uri)
                 root = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}",
                                                                 dst_path=folder, tracking_uri=uri))
             hashes = [(path.relative_to(root).as_posix(), _file_sha256(path))
