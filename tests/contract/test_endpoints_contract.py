@@ -320,3 +320,13 @@ def test_the_collection_is_the_configured_one(endpoints, arm, config):
     endpoints.begin_deployment(EP, "green", "diabetes-classifier", "7")
     put = arm.calls("PUT", "/deployments/")[0]
     assert list(put.body["properties"]["dataCollector"]["collections"]) == ["inputs_v2"]
+
+
+def test_the_endpoint_state_reads_as_arm_spells_it(endpoints, arm):
+    # The SDK hands provisioning states as str enums; their str() is "EndpointProvisioningState.SUCCEEDED",
+    # which no step compares equal to "Succeeded" (found by the Azure emulator: the first deploy step
+    # polled a ready endpoint until its deadline).
+    live_endpoint(arm, traffic={"blue": 100}, blue="6")
+    info = endpoints.get_endpoint(EP)
+    assert info.state == "Succeeded"
+    assert [d.state for d in info.deployments] == ["Succeeded"]

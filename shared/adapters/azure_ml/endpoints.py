@@ -79,7 +79,7 @@ class AzureOnlineEndpoints:
         traffic = {d.name: live.get(d.name, 0) for d in infos}
         traffic.update({name: p for name, p in live.items() if name not in traffic})
         mirror = {name: int(p) for name, p in (azure_endpoint.mirror_traffic or {}).items() if int(p)}
-        state = str(getattr(azure_endpoint, "provisioning_state", None) or "Succeeded")
+        state = _state_text(getattr(azure_endpoint, "provisioning_state", None)) or "Succeeded"
         return azure_endpoint, EndpointInfo(endpoint, azure_endpoint.scoring_uri or "", traffic, mirror, infos, state)
 
     # ---------------------------------------------------------------- deployments
@@ -257,8 +257,14 @@ class AzureOnlineEndpoints:
 
 def _deployment_info(deployment) -> DeploymentInfo:
     name, version = _parse_model(getattr(deployment, "model", None))
-    state = getattr(deployment, "provisioning_state", None) or "Creating"
-    return DeploymentInfo(deployment.name, name, version, str(getattr(state, "value", state)))
+    state = _state_text(getattr(deployment, "provisioning_state", None)) or "Creating"
+    return DeploymentInfo(deployment.name, name, version, state)
+
+
+def _state_text(state) -> str:
+    """A provisioning state as ARM spells it: the SDK gives a str enum (EndpointProvisioningState.SUCCEEDED,
+    whose str() is its qualified name, not "Succeeded") when it knows the value, else the plain string."""
+    return str(getattr(state, "value", state) or "")
 
 
 def _parse_model(model) -> tuple[str, str]:
