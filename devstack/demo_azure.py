@@ -129,15 +129,19 @@ def _loopback(host: str) -> bool:
 
 
 def _operation(path: str) -> str:
-    """The path with the workspace prefix cut and names replaced, e.g. `onlineEndpoints/*/deployments/*`."""
+    """What a request asked for, without names: `onlineEndpoints/*/deployments/*`, `mlflow runs/get`."""
+    if "/api/2.0/mlflow/" in path:
+        return "mlflow " + path.split("/api/2.0/mlflow/", 1)[1]
     parts = path.strip("/").split("/")
+    prefix = "history " if parts[0] == "history" else ""
     if "workspaces" in parts:
-        parts = parts[parts.index("workspaces") + 2:]
-    elif parts and parts[0] == "mlflow":
-        parts = parts[parts.index("mlflow", 1) + 1:] if "mlflow" in parts[1:] else parts[-3:]
-    shown = [part if i % 2 == 0 or len(parts) <= 1 else "*" for i, part in enumerate(parts)]
-    return "/".join(shown)[:58] or "/"
-
+        parts = parts[parts.index("workspaces") + 2:] or ["workspace"]
+    elif len(parts) > 4 and parts[0] == "subscriptions":
+        parts = parts[4:]  # operations: providers/Microsoft.MachineLearningServices/locations/<l>/<kind>/<id>
+    else:
+        return path[:58]  # /metadata/endpoints, /msi/token, /score
+    names = [part if i % 2 == 0 else "*" for i, part in enumerate(parts)]
+    return (prefix + "/".join(names))[:58]
 
 if __name__ == "__main__":
     sys.exit(main())
