@@ -63,6 +63,8 @@ class EmulatorConfig:
     lro_seconds: float = 2.0  # how long an endpoint or deployment operation stays in progress
     token_lifetime_seconds: int = 3600  # managed-identity tokens
     delivery_timeout_seconds: float = 30.0  # Event Grid's response timeout (not scaled)
+    # events.bicep's parameters as a deployment would set them (e.g. {"maxDeliveryAttempts": 3}); none: its defaults
+    event_parameters: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ca_file(self) -> Path:

@@ -19,7 +19,7 @@ def build(context: Context, watch: bool = True, create: bool = True, parameters:
     """The EventGrid of `context` (its subscriptions being created, the watcher running);
     `parameters` override events.bicep's (e.g. maxDeliveryAttempts)."""
     config = context.config
-    grid = EventGrid(subscriptions.load(config, parameters), Deliveries(config, context.faults, DeadLetterWriter(context.blob_service)))
+    grid = EventGrid(subscriptions.load(config, {**config.event_parameters, **(parameters or {})}), Deliveries(config, context.faults, DeadLetterWriter(context.blob_service)))
     if watch:
         grid.watcher = BlobWatcher(config, context.blob_service, grid.publish).start()
         grid.stoppers.append(grid.watcher.stop)
