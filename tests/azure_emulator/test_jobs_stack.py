@@ -34,8 +34,8 @@ print("STAND-IN", json.dumps({"files": files, "rows": rows, "model": args.model_
 
 
 @pytest.fixture
-def platform(azure_emulator, monkeypatch, tmp_path):
-    env = azure_emulator.app_env()
+def platform(azure_stack, monkeypatch, tmp_path):
+    env = azure_stack.app_env()
     for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "ARM_CLOUD_METADATA_URL", "AZUREML_CURRENT_CLOUD",
                  "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
         monkeypatch.setenv(name, env[name])
@@ -43,7 +43,7 @@ def platform(azure_emulator, monkeypatch, tmp_path):
     (code / "environment").mkdir(parents=True)
     (code / "train.py").write_text(STAND_IN_TRAIN)
     (code / "environment" / "conda.yml").write_text("name: train\ndependencies:\n  - python=3.11\n")
-    config = azure_emulator.config
+    config = azure_stack.config
     settings = AzureMLConfig(config.subscription_id, config.resource_group, config.workspace,
                              training_code_dir=code, environment="environment/conda.yml")
     from azure.identity import ManagedIdentityCredential
@@ -52,13 +52,13 @@ def platform(azure_emulator, monkeypatch, tmp_path):
     return ml_platform
 
 
-def test_the_apps_training_job_runs_on_the_emulator(azure_emulator, platform):
+def test_the_apps_training_job_runs_on_the_emulator(azure_stack, platform):
     body = b"age,bmi,target\n50,31.2,1\n41,22.0,0\n"
     sha = hashlib.sha256(body).hexdigest()
-    data = azure_emulator.blob_service().get_container_client(azure_emulator.config.data_container)
+    data = azure_stack.blob_service().get_container_client(azure_stack.config.data_container)
     data.upload_blob(f"_accepted/{sha}", body, overwrite=True)
     job_name = f"train-{uuid.uuid4().hex[:8]}"
-    request = TrainingJobRequest(job_name, "diabetes", (BatchRef(azure_emulator.config.data_container, "in/a.csv",
+    request = TrainingJobRequest(job_name, "diabetes", (BatchRef(azure_stack.config.data_container, "in/a.csv",
                                                                 "0x1", sha, f"_accepted/{sha}", "0x2"),),
                                  "f" * 64, {"reg_rate": "0.5"})
 
@@ -70,8 +70,8 @@ def test_the_apps_training_job_runs_on_the_emulator(azure_emulator, platform):
         if status.status in ("completed", "failed", "canceled"):
             break
         time.sleep(0.5)
-    page = requests.get(f"{azure_emulator.emulator_url}/_emulator/jobs/{job_name}",
-                        verify=str(azure_emulator.ca_file), timeout=10).json()
+    page = requests.get(f"{azure_stack.emulator_url}/_emulator/jobs/{job_name}",
+                        verify=str(azure_stack.ca_file), timeout=10).json()
     assert status.status == "completed", page
     line = next(line for line in page["logTail"].splitlines() if line.startswith("STAND-IN "))
     assert json.loads(line[len("STAND-IN "):]) == {
