@@ -31,6 +31,11 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 def main() -> int:
+    if not localhost_names_resolve():
+        print("*.localhost names (devstoreaccount1.blob.localhost, <endpoint>.eastus.inference.localhost) do not "
+              "resolve to loopback here: install nss-myhostname (`apt-get install libnss-myhostname`, which adds "
+              "`myhostname` to the hosts line of /etc/nsswitch.conf)", file=sys.stderr)
+        return 1
     ports = AzurePorts()
     busy = [p for p in (ports.blob, ports.queue, ports.mlflow, ports.https, ports.identity, ports.host)
             if port_is_open(p)]
@@ -60,6 +65,15 @@ def main() -> int:
         shutil.copyfile(stack.requests_trail, trail)
         code = code or check_trail(trail)
     return code
+
+
+def localhost_names_resolve() -> bool:
+    import socket
+
+    try:
+        return all(info[4][0] in ("127.0.0.1", "::1") for info in socket.getaddrinfo("x.blob.localhost", 443))
+    except OSError:
+        return False
 
 
 def score_production(stack: AzureStack, body: dict) -> list:
