@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,14 @@ def load(path: Path, overrides: dict[str, Any] | None = None) -> EmulatorConfig:
 
 
 def save(config: EmulatorConfig, path: Path) -> Path:
+    """Write `config` to `path`, readable by its owner only (it holds the storage key, the identity
+    header and the host's system keys)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(to_dict(config), indent=2), encoding="utf-8")
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # a file that existed keeps its mode through O_CREAT
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(to_dict(config), indent=2))
     return path
 
 

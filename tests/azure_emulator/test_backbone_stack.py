@@ -20,6 +20,7 @@ def test_the_host_runs_the_app_against_the_emulator(azure_stack):
     assert requests.get(f"{azure_stack.backing_mlflow_url}/health", timeout=10).status_code == 200
     health = requests.get(f"{azure_stack.emulator_url}/_emulator/health", verify=str(azure_stack.ca_file), timeout=10)
     assert health.status_code == 200
+    assert (azure_stack.root / "emulator-config.json").stat().st_mode & 0o777 == 0o600  # it holds secrets
 
 
 def test_the_apps_settings_reach_identity_and_the_data_collector_account(azure_stack, monkeypatch):

@@ -89,3 +89,17 @@ def test_config_round_trips_through_its_file(tmp_path):
     assert loaded == dataclasses.replace(config, https_port=9)
     with pytest.raises(ValueError):
         config_file.from_dict({**config_file.to_dict(config), "nonsense": 1})
+
+
+def test_the_config_file_is_readable_by_its_owner_only(tmp_path):
+    config = EmulatorConfig(root=tmp_path, repo_root=Path("/repo"), https_port=1, identity_port=2, identity_header="h",
+                            storage_connection="c", storage_account="a", blob_suffix="localhost:3",
+                            mlflow_backing_url="http://m", training_python=Path("/py"), host_url="http://h",
+                            blobs_extension_key="b", eventgrid_extension_key="e")
+    existing = tmp_path / "c.json"
+    existing.write_text("{}")
+    existing.chmod(0o644)
+
+    saved = config_file.save(config, existing)
+
+    assert saved.stat().st_mode & 0o777 == 0o600
