@@ -129,12 +129,13 @@ def test_mirror_rules(emulated):
 def test_deployment_failed_fault_ends_the_poller_failed(emulated):
     context, ml, _ = emulated
     create_endpoint(ml)
-    context.faults.faults.append({"kind": "deployment_failed", "match": {"deployment": "blue"}})
+    context.faults.add({"kind": "deployment_failed", "match": {"deployment": "BLUE"}, "times": 1})
     with pytest.raises(HttpResponseError) as excinfo:
         ml.online_deployments.begin_create_or_update(deployment("blue")).result()
     assert "ResourceNotReady" in str(excinfo.value)
     assert ml.online_deployments.get(name="blue", endpoint_name=ENDPOINT).provisioning_state == "Failed"
     assert not [c for c in context.scoring.calls if c[0] == "start"]
+    assert context.faults.pending() == []  # its one use taken (the registry matches names in any case)
 
 
 def test_a_scoring_server_that_fails_fails_the_deployment(emulated):

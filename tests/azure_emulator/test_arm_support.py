@@ -1,6 +1,8 @@
-"""Shared by the ARM tests (no tests here): the ARM part registered on a real Router with small
-doubles for the other parts, and the real azure-ai-ml MLClient whose azure-core transport hands
-every request to router.dispatch (no sockets: the SDK's own serialisation, polling and parsing)."""
+"""Shared by the ARM tests (no tests here): the ARM part registered on a real Router with H1's real
+fault registry (emulators.azure.faults, its own matching) and small doubles for the scoring host,
+the model registry and the blob service, and the real azure-ai-ml MLClient whose azure-core
+transport hands every request to router.dispatch (no sockets: the SDK's own serialisation,
+polling and parsing)."""
 from __future__ import annotations
 
 import json
@@ -13,6 +15,7 @@ from azure.core.pipeline.transport import HttpTransport
 
 from emulators.azure import arm
 from emulators.azure.context import Context, EmulatorConfig
+from emulators.azure.faults import Faults
 from emulators.azure.http import Router, parse_request
 from emulators.azure.store import ResourceStore
 from tests.contract.fake_arm import FakeCredential, FakeResponse
@@ -21,7 +24,8 @@ KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr
 
 
 class ScoringDouble:
-    """Records what ARM asks of the scoring host; `states` sets a deployment's answer."""
+    """Records what ARM asks of the scoring host; `states` sets a deployment's answer. A double:
+    the real host starts `mlflow models serve` processes (test_online_arm.py runs ARM on it)."""
 
     def __init__(self):
         self.calls: list[tuple] = []
@@ -45,22 +49,10 @@ class ScoringDouble:
         self.endpoints.pop(endpoint, None)
 
 
-class FaultsDouble:
-    """H1's registry as ARM uses it: take(kind, **attrs) → the fault's dict once, or None."""
-
-    def __init__(self):
-        self.faults: list[dict] = []
-
-    def take(self, kind, **attrs):
-        for fault in self.faults:
-            match = fault.get("match", {})
-            if fault["kind"] == kind and all(attrs.get(k) == v for k, v in match.items()):
-                self.faults.remove(fault)
-                return fault
-        return None
-
-
 class RegistryDouble:
+    """The model versions ARM finds. A double: the real registry (mlflow_api) needs a backing MLflow
+    server with registered models (test_online_arm.py's models are real, its lookups go here)."""
+
     def __init__(self, *versions: tuple[str, str]):
         self.versions = set(versions)
 
@@ -69,6 +61,9 @@ class RegistryDouble:
 
 
 class ContainersDouble:
+    """The blob service's create_container. A double: startPendingUpload only names a container
+    here (test_arm_assets.py); the real upload into Azurite runs in the stack tests."""
+
     def __init__(self):
         self.created: list[str] = []
 
@@ -85,7 +80,7 @@ def make_context(tmp_path: Path, registry=None, **overrides) -> Context:
         eventgrid_extension_key="e", lro_seconds=1.0, time_scale=0.05, **overrides)
     containers = ContainersDouble()
     context = Context(config=config, store=ResourceStore(), events=None, scoring=ScoringDouble(),
-                      faults=FaultsDouble(), tokens=None, blob_service=lambda: containers,
+                      faults=Faults(), tokens=None, blob_service=lambda: containers,
                       extras={"registry": registry} if registry is not None else {})
     context.extras["containers"] = containers
     return context
