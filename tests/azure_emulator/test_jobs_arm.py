@@ -142,6 +142,9 @@ def test_cancel_is_a_long_running_operation_the_sdk_polls_to_the_end(emulated):
             "codeId": "/subscriptions/s/resourceGroups/r/providers/Microsoft.MachineLearningServices/workspaces/w/codes/c/versions/9"},
      400, "AssetNotFound"),
     ("j4", {"jobType": "Command", "command": " ", "environmentId": "azureml:AzureML-x:1"}, 400, "RequiredField"),
+    ("j5", {"jobType": "Command", "command": "echo", "environmentId": "azureml:AzureML-x:1", "codeId": 5}, 400,
+     "InvalidFieldType"),
+    ("j6", {"jobType": "Command", "command": "echo", "environmentId": {"id": "x"}}, 400, "InvalidFieldType"),
 ])
 def test_a_job_arm_would_not_run_is_refused_in_arms_shape(emulated, name, properties, code, inner):
     import json

@@ -40,12 +40,20 @@ def check_properties(name: str, properties: dict[str, Any], store) -> None:
     if not isinstance(command, str) or not command.strip():
         raise UserError(400, f"Job {name}: 'command' is required for a command job.", "RequiredField", field="command")
     _check_bindings(name, command, properties)
+    for field in ("codeId", "environmentId"):
+        _check_text(name, field, properties.get(field))
     _check_reference(name, "code", properties.get("codeId"), store, required=False)
     environment = properties.get("environmentId")
     if not environment:
         raise UserError(400, f"Job {name}: 'environmentId' is required.", "RequiredField", field="environmentId")
-    if str(environment).lower().startswith("/subscriptions/"):
+    if environment.lower().startswith("/subscriptions/"):
         _check_reference(name, "environment", environment, store, required=True)
+
+
+def _check_text(name: str, field: str, value: Any) -> None:
+    if value is not None and not isinstance(value, str):
+        raise UserError(400, f"Job {name}: '{field}' must be a string (an asset id), not {type(value).__name__}.",
+                        "InvalidFieldType", field=field)
 
 
 def _check_bindings(name: str, command: str, properties: dict[str, Any]) -> None:
