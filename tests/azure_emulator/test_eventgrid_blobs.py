@@ -4,6 +4,7 @@ over real HTTP show the state and publish."""
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 import uuid
 
@@ -107,3 +108,13 @@ def test_control_routes(emulator, host):
     assert status == 200 and created["provisioningState"] == "Succeeded"
     assert host.next().headers["aeg-event-type"] == "SubscriptionValidation"
     assert context.extras["state"]["eventgrid"]()["subscriptions"]["data-blob-created"] == "Succeeded"
+
+
+@pytest.mark.parametrize("path", ["/_emulator/eventgrid/idle?timeout=soon", "/_emulator/eventgrid/idle?timeout=nan",
+                                  "/_emulator/eventgrid/subscriptions/data-blob-created/create?wait=-1"])
+def test_control_routes_refuse_a_wait_that_is_not_seconds(emulator, path):
+    _, base = emulator
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        _call(f"{base}{path}", "POST")
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read())["error"]["code"] == "InvalidRequest"

@@ -7,6 +7,8 @@
 """
 from __future__ import annotations
 
+import math
+
 from emulators.azure.http import HttpError, Request, Response, Router
 
 
@@ -21,7 +23,7 @@ def register(router: Router, grid) -> None:
         name = request.params["name"]
         if name not in grid.subscriptions:
             raise HttpError(404, "ResourceNotFound", f"The event subscription {name} was not found.")
-        grid.create(name, wait_seconds=float(request.query.get("wait", "30")))
+        grid.create(name, wait_seconds=_seconds(request, "wait"))
         return Response(200, grid.subscriptions[name].summary())
 
     def publish(request: Request) -> Response:
@@ -32,7 +34,7 @@ def register(router: Router, grid) -> None:
         return Response(202, None)
 
     def idle(request: Request) -> Response:
-        done = grid.wait_idle(float(request.query.get("timeout", "30")))
+        done = grid.wait_idle(_seconds(request, "timeout"))
         return Response(200 if done else 408, grid.state())
 
     router.route("GET", r"/_emulator/eventgrid/?", state)
@@ -40,3 +42,15 @@ def register(router: Router, grid) -> None:
     router.route("POST", r"/_emulator/eventgrid/subscriptions/(?P<name>[^/]+)/create", create)
     router.route("POST", r"/_emulator/eventgrid/events/?", publish)
     router.route("POST", r"/_emulator/eventgrid/idle/?", idle)
+
+
+def _seconds(request: Request, name: str, default: float = 30.0) -> float:
+    """A query parameter in seconds (a number ≥ 0); 400 otherwise."""
+    text = request.query.get(name)
+    try:
+        value = default if text is None else float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise HttpError(400, "InvalidRequest", f"The query parameter '{name}' must be a number of seconds, not {text!r}.")
+    return value
