@@ -6,6 +6,8 @@ import pytest
 from azure.ai.ml.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
+from emulators.azure.arm import rules
+from emulators.azure.arm.common import UserError
 from tests.azure_emulator.test_arm_support import RegistryDouble, make_context, make_ml_client, make_router
 
 ENDPOINT = "diabetes-ep"
@@ -169,3 +171,22 @@ def test_regenerated_key_reaches_the_scoring_host_and_endpoint_delete_removes_al
     with pytest.raises(ResourceNotFoundError):
         ml.online_endpoints.get(ENDPOINT)
     assert context.extras["arm"].state()["endpoints"] == {}
+
+
+def test_names_follow_azure_ai_ml_pattern_double_hyphens_included(emulated):
+    _, ml, _ = emulated
+    name = "diabetes--ep"  # azure-ai-ml's NAME_REGEX_PATTERN allows "--"
+    ml.online_endpoints.begin_create_or_update(ManagedOnlineEndpoint(name=name, auth_mode="key")).result()
+    blue = ManagedOnlineDeployment(name="blue--1", endpoint_name=name, model="azureml:diabetes:1",
+                                   instance_type="Standard_DS3_v2", instance_count=1)
+    assert ml.online_deployments.begin_create_or_update(blue).result().name == "blue--1"
+
+
+@pytest.mark.parametrize("name", ["ab", "1blue", "blue-", "blue_1", "b" * 33])
+def test_names_outside_the_pattern_are_refused(name):
+    with pytest.raises(UserError) as excinfo:
+        rules.check_endpoint_name(name)
+    assert excinfo.value.inner == "BadArgument"
+    with pytest.raises(UserError):
+        rules.check_deployment_name(name)
+    rules.check_deployment_name("a-b--c")

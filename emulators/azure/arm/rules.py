@@ -12,6 +12,8 @@ from .common import UserError
 
 MAX_DEPLOYMENTS = 20
 MAX_MIRROR_PERCENT = 50
+# azure-ai-ml's own rule (azure/ai/ml/constants/_endpoint.py: NAME_REGEX_PATTERN
+# ^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$, MIN_NAME_LENGTH 3, MAX_NAME_LENGTH 32); "--" is allowed.
 _ENDPOINT_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]")
 _DEPLOYMENT_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]")
 _MODEL_ID = re.compile(r"(?:azureml:)?/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
@@ -25,13 +27,13 @@ def bad_argument(message: str, **parameters: str) -> UserError:
 
 
 def check_endpoint_name(name: str) -> None:
-    if not _ENDPOINT_NAME.fullmatch(name) or "--" in name:
+    if not _ENDPOINT_NAME.fullmatch(name):
         raise bad_argument(f"Invalid endpoint name '{name}': it must be 3-32 characters, start with a letter, "
                            "contain only letters, digits and '-', and not end with '-'.", endpointName=name)
 
 
 def check_deployment_name(name: str) -> None:
-    if not _DEPLOYMENT_NAME.fullmatch(name) or "--" in name:
+    if not _DEPLOYMENT_NAME.fullmatch(name):
         raise bad_argument(f"Invalid deployment name '{name}': it must be 3-32 characters, start with a letter, "
                            "contain only letters, digits and '-', and not end with '-'.", deploymentName=name)
 
