@@ -42,7 +42,8 @@ class RecordingEvents:
         self.published.append((topic, event))
 
     def of(self, job: str) -> list[tuple[str, str]]:
-        return [(e["eventType"].rsplit(".", 1)[1], e["data"]["runStatus"]) for _, e in self.published
+        """(event type, runStatus) of the job's events; RunCompleted carries no runStatus (None)."""
+        return [(e["eventType"].rsplit(".", 1)[1], e["data"].get("runStatus")) for _, e in self.published
                 if e["data"]["runId"] == job]
 
 
@@ -173,8 +174,9 @@ def test_a_job_runs_with_its_code_and_inputs_and_reports_every_status(emulated):
 
     assert context.events.of("job-ok") == [
         ("RunStatusChanged", s) for s in ("NotStarted", "Queued", "Preparing", "Running", "Finalizing", "Completed")
-    ] + [("RunCompleted", "Completed")]
+    ] + [("RunCompleted", None)]
     topic, event = context.events.published[-1]
+    assert set(event["data"]) == {"experimentId", "experimentName", "runId", "runType", "runTags", "runProperties"}
     assert topic == event["topic"] == context.config.workspace_id
     assert event["subject"] == f"experiments/{event['data']['experimentId']}/runs/job-ok"
     assert event["data"]["runTags"] == {"model_name": "diabetes"} and event["data"]["experimentName"] == "diabetes-training"
@@ -193,7 +195,7 @@ def test_a_failing_command_and_the_job_failed_fault_end_the_job_failed(emulated)
     assert wait_done(context, "job-fault") == "Failed"
     assert not (context.config.root / "jobs/job-fault/code/ran.txt").exists()
     assert "disk full" in (context.config.root / "jobs/job-fault/user_logs/std_log.txt").read_text()
-    assert ("RunCompleted", "Completed") not in context.events.of("job-fault")
+    assert ("RunCompleted", None) not in context.events.of("job-fault")
     assert context.events.of("job-fault")[-1] == ("RunStatusChanged", "Failed")
     assert ("end", "job-fault", "FAILED") in context.extras["mlflow"].calls
     assert context.faults.pending() == []

@@ -1,8 +1,9 @@
 """Azure ML's run events as Event Grid delivers them from the workspace's system topic:
 Microsoft.MachineLearningServices.RunStatusChanged (every status change) and RunCompleted (the
-job completed). Data: experimentId, experimentName, runId, runType, runTags, runProperties,
-runStatus (learn.microsoft.com: MachineLearningServicesRunStatusChangedEventData /
-MachineLearningServicesRunCompletedEventData); subject experiments/<experimentId>/runs/<runId>."""
+job completed). Data: experimentId, experimentName, runId, runType, runTags, runProperties, and
+runStatus on RunStatusChanged only (learn.microsoft.com: MachineLearningServicesRunStatusChangedEventData
+has it, MachineLearningServicesRunCompletedEventData has not); subject
+experiments/<experimentId>/runs/<runId>."""
 from __future__ import annotations
 
 import uuid
@@ -40,7 +41,7 @@ def run_event(event_type: str, workspace_id: str, job: dict[str, Any], status: s
             "runType": RUN_TYPE,
             "runTags": dict(properties.get("tags") or {}),
             "runProperties": {str(k): str(v) for k, v in (properties.get("properties") or {}).items()},
-            "runStatus": status,
+            **({"runStatus": status} if event_type == STATUS_CHANGED else {}),
         },
         "dataVersion": DATA_VERSION,
         "metadataVersion": METADATA_VERSION,
