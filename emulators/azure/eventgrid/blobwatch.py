@@ -35,7 +35,7 @@ def blob_created_event(config, container: str, blob: Any, sequence: int) -> dict
             "contentLength": blob.size,
             "blobType": blob_type,
             "url": f"https://{config.storage_account}.blob.{config.blob_suffix}/{container}/{quote(blob.name, safe='/')}",
-            "sequencer": f"{sequence:048x}",
+            "sequencer": f"{sequence:032x}",  # 32 hex digits as in Azure's BlobCreated examples
             "storageDiagnostics": {"batchId": str(uuid.uuid4())},
         },
         "dataVersion": "",
