@@ -3,6 +3,7 @@ delivery request, retries after a failure and after an injected timeout."""
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 
@@ -64,6 +65,21 @@ def test_a_failed_handshake_fails_the_subscription_and_it_gets_nothing(tmp_path,
         assert grid.state()["dropped"] == 1
     finally:
         grid.stop()
+
+
+def test_a_subscriptions_state_changes_under_the_deliveries_lock(grid, host):
+    host.next()  # the first handshake
+    subscription = grid.subscriptions["data-blob-created"]
+    host.script.append(lambda r: (200, {"validationResponse": r.events[0]["data"]["validationCode"]}, 1.0)
+                       if r.headers["aeg-event-type"] == "SubscriptionValidation" else None)  # "Creating" for 1 s
+    with grid.deliveries._cond:  # what submit holds while it reads the state
+        creating = threading.Thread(target=grid.create, args=("data-blob-created", 5), daemon=True)
+        creating.start()
+        creating.join(0.5)
+        assert creating.is_alive() and subscription.state == "Succeeded"  # no state change while the lock is held
+    creating.join(10)
+    assert not creating.is_alive() and subscription.state == "Succeeded"
+    assert host.next().headers["aeg-event-type"] == "SubscriptionValidation"
 
 
 def test_an_event_is_posted_as_an_array_of_one_with_event_grids_headers(grid, host):

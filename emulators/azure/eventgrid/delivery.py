@@ -71,6 +71,14 @@ class Deliveries:
             else:
                 self.counts["dropped"] += 1
 
+    def set_state(self, subscription: Subscription, state: str, failure: str | None = None) -> None:
+        """Change a subscription's provisioning state (and failure, unless None) under the lock
+        `submit` reads it with."""
+        with self._cond:
+            subscription.state = state
+            if failure is not None:
+                subscription.failure = failure
+
     def released(self, subscription: Subscription) -> None:
         """The subscription's creation ended: its held events are delivered (Succeeded) or dropped."""
         with self._cond:

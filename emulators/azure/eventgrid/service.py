@@ -51,7 +51,8 @@ class EventGrid:
     def create(self, name: str, wait_seconds: float = HOST_WAIT_SECONDS) -> str:
         """(Re)create one subscription; its provisioningState."""
         subscription = self.subscriptions[name]
-        state = validation.create(subscription, wait_seconds, self._stopping.is_set, self.deliveries.send)
+        state = validation.create(subscription, wait_seconds, self._stopping.is_set, self.deliveries.send,
+                                  update=self.deliveries.set_state)
         self.deliveries.released(subscription)
         return state
 

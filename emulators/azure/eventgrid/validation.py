@@ -28,8 +28,19 @@ def validation_event(subscription: Subscription, code: str) -> dict:
             "eventTime": deadletter.timestamp(time.time()), "metadataVersion": "1", "dataVersion": "1"}
 
 
-def handshake(subscription: Subscription, send: Callable[..., transport.Result] = transport.post) -> transport.Result:
-    """One validation attempt; Succeeded/Failed is set only when the endpoint answered."""
+StateSetter = Callable[[Subscription, str, str | None], None]
+
+
+def set_state(subscription: Subscription, state: str, failure: str | None = None) -> None:
+    """Set the provisioning state (and the failure, unless None) without a lock (one-thread callers)."""
+    subscription.state = state
+    if failure is not None:
+        subscription.failure = failure
+
+
+def handshake(subscription: Subscription, send: Callable[..., transport.Result] = transport.post,
+              update: StateSetter = set_state) -> transport.Result:
+    """One validation attempt; Succeeded/Failed is set (through `update`) only when the endpoint answered."""
     code = str(uuid.uuid4()).upper()
     headers = {"aeg-event-type": "SubscriptionValidation", "aeg-subscription-name": subscription.name.upper(),
                "aeg-delivery-count": "0", "aeg-data-version": "1", "aeg-metadata-version": "1"}
@@ -37,32 +48,33 @@ def handshake(subscription: Subscription, send: Callable[..., transport.Result] 
     if result.status is None:
         return result
     if result.status == 200 and _validation_response(result.body) == code:
-        subscription.state, subscription.failure = "Succeeded", ""
+        update(subscription, "Succeeded", "")
     else:
-        subscription.state = "Failed"
         why = ("The response did not carry the validationCode as validationResponse." if result.status == 200
                else f"Http POST request failed with response code {result.status}.")
-        subscription.failure = (f"Webhook validation handshake failed for {subscription.endpoint_url.split('?')[0]}. "
-                                f"{why} For troubleshooting, visit https://aka.ms/esvalidation.")
+        update(subscription, "Failed", f"Webhook validation handshake failed for {subscription.endpoint_url.split('?')[0]}. "
+                                       f"{why} For troubleshooting, visit https://aka.ms/esvalidation.")
     return result
 
 
 def create(subscription: Subscription, wait_seconds: float, stopping: Callable[[], bool],
-           send: Callable[..., transport.Result] = transport.post, poll: float = 0.5) -> str:
-    """Provision `subscription` (the handshake for a WebHook); its final provisioningState."""
+           send: Callable[..., transport.Result] = transport.post, poll: float = 0.5,
+           update: StateSetter = set_state) -> str:
+    """Provision `subscription` (the handshake for a WebHook); its final provisioningState. Every
+    state change goes through `update` (the deliveries' locked setter: submit reads the state)."""
     if subscription.endpoint_type != "WebHook":
-        subscription.state = "Succeeded"
+        update(subscription, "Succeeded", None)
         return subscription.state
-    subscription.state = "Creating"
+    update(subscription, "Creating", None)
     deadline = time.monotonic() + wait_seconds
     while not stopping():
-        result = handshake(subscription, send)
+        result = handshake(subscription, send, update)
         if result.status is not None:
             break
         if time.monotonic() >= deadline:
-            subscription.state = "Failed"
-            subscription.failure = (f"Webhook validation handshake failed for {subscription.endpoint_url.split('?')[0]}. "
-                                    f"The endpoint did not answer ({result.outcome}).")
+            update(subscription, "Failed", f"Webhook validation handshake failed for "
+                                           f"{subscription.endpoint_url.split('?')[0]}. "
+                                           f"The endpoint did not answer ({result.outcome}).")
             break
         time.sleep(poll)
     log.info("subscription %s: %s %s", subscription.name, subscription.state, subscription.failure)
