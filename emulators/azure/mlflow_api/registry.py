@@ -119,9 +119,13 @@ class Registry:
     def _flavors_of(self, name: str, version: str, source: str) -> dict[str, dict]:
         """The MLmodel's flavors (versions are immutable: read once)."""
         key = (name, version)
-        if key not in self._flavors:
-            self._flavors[key] = _read_flavors(self.blobs, source)
-        return self._flavors[key]
+        with self._lock:
+            known = self._flavors.get(key)
+        if known is not None:
+            return known
+        flavors = _read_flavors(self.blobs, source)  # blob reads outside the lock
+        with self._lock:
+            return self._flavors.setdefault(key, flavors)
 
 
 def _read_flavors(blobs: RunArtifactBlobs, source: str) -> dict[str, dict]:
