@@ -2,12 +2,15 @@
 onto the emulator's router): LROs polled to the end, traffic, validation rules, the fault."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from azure.ai.ml.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from emulators.azure.arm import rules
 from emulators.azure.arm.common import UserError
+from emulators.azure.http import parse_request
 from tests.azure_emulator.test_arm_support import RegistryDouble, make_context, make_ml_client, make_router
 
 ENDPOINT = "diabetes-ep"
@@ -190,3 +193,30 @@ def test_names_outside_the_pattern_are_refused(name):
     with pytest.raises(UserError):
         rules.check_deployment_name(name)
     rules.check_deployment_name("a-b--c")
+
+
+def call(transport, method: str, path: str, body=None, api_version: str = "2023-04-01-preview"):
+    """One request straight to the router (bodies the SDK would never send)."""
+    raw = json.dumps(body).encode() if body is not None and not isinstance(body, bytes) else (body or b"")
+    return transport.router.dispatch(parse_request(method, f"{path}?api-version={api_version}",
+                                                   {"host": "127.0.0.1:8443"}, raw))
+
+
+def deployment_path(context, name: str) -> str:
+    return f"{context.config.workspace_id}/onlineEndpoints/{ENDPOINT}/deployments/{name}"
+
+
+@pytest.mark.parametrize("collector", ["model_inputs", ["model_inputs"], {"collections": ["model_inputs"]},
+                                       {"collections": {"model_inputs": "Enabled"}}])
+def test_a_data_collector_that_is_not_one_is_refused_before_anything_starts(emulated, collector):
+    context, ml, transport = emulated
+    create_endpoint(ml)
+    body = {"location": "eastus", "sku": {"name": "Default", "capacity": 1},
+            "properties": {"endpointComputeType": "Managed", "model": "azureml:diabetes:1",
+                           "dataCollector": collector}}
+    answer = call(transport, "PUT", deployment_path(context, "blue"), body)
+    assert answer.status == 400, answer.body
+    assert (answer.body["error"]["code"], answer.body["error"]["innerError"]["code"]) == ("UserError", "BadArgument")
+    assert "dataCollector" in answer.body["error"]["message"]
+    assert context.store.get(deployment_path(context, "blue")) is None
+    assert not [c for c in context.scoring.calls if c[0] == "start"]

@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from azure.storage.blob import BlobServiceClient
@@ -254,3 +256,35 @@ def test_stopping_forgets_the_deployment_and_removing_the_endpoint_its_servers(d
     assert ended(servers["one"])
     assert score(port, endpoint=endpoint)[0] == 404
     assert score(port)[0] == 200  # the other endpoint is untouched
+
+
+def servers_under(host, endpoint: str) -> list[int]:
+    """Pids of this test process's children working in the endpoint's server folders."""
+    folder = str(host.folder / endpoint)
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if proc.name.isdigit() and parent == os.getpid() and os.readlink(proc / "cwd").startswith(folder):
+                found.append(int(proc.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+@pytest.mark.parametrize("collector", ["model_inputs", ["model_inputs"], {"collections": ["model_inputs"]}])
+def test_a_bad_data_collector_starts_nothing_and_keeps_the_server_starting(online, model_name, collector):
+    host, _ = online
+    endpoint = f"ep-bad-{uuid.uuid4().hex[:6]}"
+    host.start_deployment(endpoint, "red", model_name, "1", None)
+    try:
+        starting = servers_under(host, endpoint)
+        assert len(starting) == 1
+        with pytest.raises(ValueError):
+            host.start_deployment(endpoint, "red", model_name, "1", collector)
+        assert servers_under(host, endpoint) == starting  # no new process, the one starting not stopped
+        assert wait_state(host, endpoint, "red") == ("Succeeded", "")
+    finally:
+        host.stop_deployment(endpoint, "red")
+    assert ended(starting[0])
+    assert servers_under(host, endpoint) == []

@@ -54,6 +54,7 @@ class Deployments:
         sent = body_properties(request)
         properties = sent.get("properties") or {}
         model_name, model_version = rules.model_reference(properties.get("model"))
+        rules.check_data_collector(endpoint, name, properties.get("dataCollector"))
         did = self.deployment_id(endpoint, name)
         with self.store.lock:
             endpoint_body = self.endpoints.require(endpoint)
@@ -104,7 +105,11 @@ class Deployments:
             self._finish(endpoint, name, "Failed")
             return error
         scoring = self.context.scoring
-        scoring.start_deployment(endpoint, name, model_name, model_version, collector)
+        try:
+            scoring.start_deployment(endpoint, name, model_name, model_version, collector)
+        except Exception:
+            self._finish(endpoint, name, "Failed")  # not left Creating; the operation reports the error
+            raise
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         state, message = scoring.deployment_state(endpoint, name)
         while state == "Creating" and time.monotonic() < deadline:

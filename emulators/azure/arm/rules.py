@@ -101,6 +101,17 @@ def check_deletable(endpoint: str, deployment: str, traffic: dict, mirror: dict)
                            endpointName=endpoint, deploymentName=deployment)
 
 
+def check_data_collector(endpoint: str, deployment: str, collector: Any) -> None:
+    """properties.dataCollector (mfe.json DataCollector): an object whose `collections` is a map of
+    collection name to Collection object."""
+    collections = collector.get("collections") if isinstance(collector, dict) else None
+    if collector is not None and (not isinstance(collector, dict) or not isinstance(collections, (dict, type(None)))
+                                  or not all(isinstance(v, dict) for v in (collections or {}).values())):
+        raise bad_argument(f"The dataCollector of deployment {deployment} in endpoint {endpoint} must be an object "
+                           "whose collections map each collection name to an object.",
+                           endpointName=endpoint, deploymentName=deployment)
+
+
 def model_reference(model: Any) -> tuple[str, str]:
     """(name, version) of the deployment's model: an ARM id or azureml:<name>:<version>."""
     text = model if isinstance(model, str) else ""

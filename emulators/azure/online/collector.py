@@ -31,10 +31,13 @@ AGENT = "azureml-emulator-mdc/1.0"
 def enabled_collections(data_collector: dict | None) -> list[str]:
     """The collections a deployment's properties.dataCollector switches on (dataCollectionMode
     Enabled, in any case, as azure-ai-ml sends it in lower case); only model_inputs is collected
-    for an MLflow deployment without a scoring script."""
-    collections = (data_collector or {}).get("collections") or {}
-    if not isinstance(collections, dict):
+    for an MLflow deployment without a scoring script. ValueError when it is not an object or its
+    collections are not one."""
+    if data_collector is None:
         return []
+    collections = data_collector.get("collections") or {} if isinstance(data_collector, dict) else None
+    if not isinstance(collections, dict) or not all(isinstance(v, dict) for v in collections.values()):
+        raise ValueError(f"dataCollector must be an object whose collections are objects: {data_collector!r:.200}")
     return [name for name, settings in collections.items()
             if name == MODEL_INPUTS and isinstance(settings, dict)
             and str(settings.get("dataCollectionMode", "")).lower() == "enabled"]

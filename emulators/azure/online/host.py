@@ -70,27 +70,40 @@ class ScoringHost:
 
     def start_deployment(self, endpoint: str, deployment: str, model_name: str, model_version: str,
                          data_collector: dict | None) -> None:
-        with self._lock:
-            self._starts += 1
-            record = self._deployments.setdefault(_key(endpoint, deployment), Deployment(endpoint, deployment))
-            if self._closed:
-                record.state, record.message = "Failed", "the emulator is stopping"
-                return
-            spec = ServerSpec(endpoint, deployment, model_name, str(model_version), self.python, self.tracking_uri,
-                              self.folder / endpoint / deployment / str(self._starts))
-            superseded, record.next = record.next, None
-            try:
-                revision = Revision(ScoringServer.start(spec), tuple(enabled_collections(data_collector)))
-            except OSError as error:
-                record.state, record.message = "Failed", f"the scoring server could not be started: {error}"
-                revision = None
-            else:
+        """Start a new server for the deployment (it takes over once it answers); ValueError, with
+        nothing started or stopped, when `data_collector` is not a collector's shape."""
+        collections = tuple(enabled_collections(data_collector))
+        superseded = server = None
+        try:
+            with self._lock:
+                self._starts += 1
+                record = self._deployments.setdefault(_key(endpoint, deployment), Deployment(endpoint, deployment))
+                if self._closed:
+                    record.state, record.message = "Failed", "the emulator is stopping"
+                    return
+                spec = ServerSpec(endpoint, deployment, model_name, str(model_version), self.python,
+                                  self.tracking_uri, self.folder / endpoint / deployment / str(self._starts))
+                superseded, record.next = record.next, None
+                try:
+                    server = ScoringServer.start(spec)
+                except OSError as error:
+                    record.state, record.message = "Failed", f"the scoring server could not be started: {error}"
+                    return
+                revision = Revision(server, collections)
                 record.next, record.state, record.message = revision, "Creating", ""
-        if superseded is not None:
-            superseded.server.stop()
-        if revision is not None:
             threading.Thread(target=self._watch, args=(record, revision), daemon=True,
                              name=f"online-watch-{endpoint}-{deployment}").start()
+        except BaseException as error:
+            if server is not None:  # nothing started is left running, whatever went wrong
+                server.stop()
+                with self._lock:
+                    if record.next is not None and record.next.server is server:
+                        record.next = None
+                        record.state, record.message = "Failed", f"the scoring server could not be started: {error}"
+            raise
+        finally:
+            if superseded is not None:
+                superseded.server.stop()
 
     def deployment_state(self, endpoint: str, deployment: str) -> tuple[str, str]:
         with self._lock:
