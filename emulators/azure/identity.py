@@ -115,8 +115,7 @@ def identity_router(tokens: TokenIssuer, identity_header: str) -> Router:
         resource = request.query.get("resource", "")
         if not resource:
             return _msi_error(400, "The 'resource' query parameter is required.")
-        client_id = request.query.get("client_id") or request.query.get("principal_id")
-        if client_id and client_id not in (APP_CLIENT_ID, APP_OBJECT_ID):
+        if not _names_the_app(request.query):
             return _msi_error(400, "No managed identity found for the specified ClientId/ResourceId/PrincipalId.")
         access_token, expires_on = tokens.issue(_resource_of(resource), client="app")
         return Response(200, {"access_token": access_token, "expires_on": str(expires_on),
@@ -124,6 +123,16 @@ def identity_router(tokens: TokenIssuer, identity_header: str) -> Router:
 
     router.route("GET", r"/msi/token/?", token)
     return router
+
+
+def _names_the_app(query: dict[str, str]) -> bool:
+    """Whether the user-assigned identity the request selects (MSAL sends client_id, object_id or
+    mi_res_id; older clients principal_id) is the app's; no selector is the system-assigned one.
+    The app has no user-assigned identity, so any mi_res_id is unknown."""
+    if query.get("mi_res_id"):
+        return False
+    chosen = [query[name] for name in ("client_id", "object_id", "principal_id") if query.get(name)]
+    return all(value.lower() in (APP_CLIENT_ID, APP_OBJECT_ID) for value in chosen)
 
 
 def _msi_error(status: int, message: str) -> Response:

@@ -56,7 +56,11 @@ def test_a_wrong_identity_header_is_refused_as_app_service_refuses_it(managed_id
 
 @pytest.mark.parametrize("params", [{"resource": "https://management.azure.com"},
                                     {"api-version": "2019-08-01"},
-                                    {"api-version": "2019-08-01", "resource": "x", "client_id": "someone-else"}])
+                                    {"api-version": "2019-08-01", "resource": "x", "client_id": "someone-else"},
+                                    {"api-version": "2019-08-01", "resource": "x", "object_id": "someone-else"},
+                                    {"api-version": "2019-08-01", "resource": "x", "mi_res_id":
+                                     "/subscriptions/s/resourcegroups/r/providers/Microsoft.ManagedIdentity/"
+                                     "userAssignedIdentities/other"}])
 def test_bad_token_requests_get_app_services_400(managed_identity, params):
     answer = requests.get(managed_identity.identity_endpoint, params=params, timeout=10,
                           headers={"X-IDENTITY-HEADER": managed_identity.identity_header})
@@ -110,3 +114,14 @@ def test_token_expired_fault_answers_the_next_arm_requests_401_expired(emulator_
     assert "invalid_token" in answers[0].headers["WWW-Authenticate"]
     assert answers[2].status_code != 401
     assert emulator_client.faults() == []
+
+
+def test_a_user_assigned_identity_is_chosen_by_object_id_only_when_it_is_the_apps(managed_identity):
+    from emulators.azure.identity import APP_OBJECT_ID
+
+    token = ManagedIdentityCredential(identity_config={"object_id": APP_OBJECT_ID}).get_token(
+        "https://management.azure.com/.default")
+    assert claims(token.token)["oid"] == APP_OBJECT_ID
+    with pytest.raises(ClientAuthenticationError):
+        ManagedIdentityCredential(identity_config={"object_id": "0bad0bad-0000-4000-8000-000000000000"}).get_token(
+            "https://management.azure.com/.default")
