@@ -3,6 +3,8 @@ onto the emulator's router): LROs polled to the end, traffic, validation rules, 
 from __future__ import annotations
 
 import json
+import time
+from urllib.parse import urlsplit
 
 import pytest
 from azure.ai.ml.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint
@@ -10,6 +12,9 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from emulators.azure.arm import rules
 from emulators.azure.arm.common import UserError
+from emulators.azure.arm.deployments import Deployments
+from emulators.azure.arm.endpoints import Endpoints
+from emulators.azure.arm.lro import Operations
 from emulators.azure.http import parse_request
 from tests.azure_emulator.test_arm_support import RegistryDouble, make_context, make_ml_client, make_router
 
@@ -220,3 +225,72 @@ def test_a_data_collector_that_is_not_one_is_refused_before_anything_starts(emul
     assert "dataCollector" in answer.body["error"]["message"]
     assert context.store.get(deployment_path(context, "blue")) is None
     assert not [c for c in context.scoring.calls if c[0] == "start"]
+
+
+def wait_for(transport, answer) -> dict:
+    """The operation named by the answer's Azure-AsyncOperation header, polled until it ends."""
+    url = urlsplit(answer.headers["Azure-AsyncOperation"])
+    for _ in range(400):
+        status = transport.router.dispatch(parse_request("GET", f"{url.path}?{url.query}",
+                                                         {"host": "127.0.0.1:8443"}, b"")).body
+        if status["status"] != "InProgress":
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"operation still in progress: {status}")
+
+
+@pytest.fixture
+def slow(tmp_path):
+    """As `emulated`, with operations that last 2 s (time for a request while one is pending)."""
+    context = make_context(tmp_path, registry=RegistryDouble(("diabetes", "1")), lro_seconds=40.0)
+    ml, transport = make_ml_client(context, make_router(context))
+    create_endpoint(ml)
+    ml.online_deployments.begin_create_or_update(deployment("blue")).result()
+    return context, ml, transport
+
+
+def put_traffic(context, transport, traffic: dict):
+    endpoint_path = f"{context.config.workspace_id}/onlineEndpoints/{ENDPOINT}"
+    body = call(transport, "GET", endpoint_path, api_version="2022-02-01-preview").body
+    body["properties"]["traffic"] = traffic
+    answer = call(transport, "PUT", endpoint_path, body, api_version="2022-02-01-preview")
+    assert answer.status == 200, answer.body
+    return answer
+
+
+def test_a_deployment_cannot_be_deleted_while_a_traffic_change_naming_it_is_pending(slow):
+    context, ml, transport = slow
+    pending = put_traffic(context, transport, {"blue": 100})
+    refused = call(transport, "DELETE", deployment_path(context, "blue"))
+    assert refused.status == 409, refused.body
+    assert refused.body["error"]["innerError"]["code"] == "Conflict"
+    assert "operation is in progress" in refused.body["error"]["message"]
+    assert wait_for(transport, pending)["status"] == "Succeeded"
+    assert ml.online_endpoints.get(ENDPOINT).traffic == {"blue": 100}
+    assert ml.online_deployments.get(name="blue", endpoint_name=ENDPOINT).provisioning_state == "Succeeded"
+
+
+def test_a_traffic_change_whose_deployment_vanished_fails_and_keeps_the_traffic(slow):
+    context, ml, transport = slow
+    pending = put_traffic(context, transport, {"blue": 100})
+    context.store.delete(deployment_path(context, "blue"))  # gone while the change is pending
+    status = wait_for(transport, pending)
+    assert (status["status"], status["error"]["code"]) == ("Failed", "BadArgument")
+    endpoint = ml.online_endpoints.get(ENDPOINT)
+    assert (endpoint.traffic, endpoint.provisioning_state) == ({}, "Failed")
+    assert context.scoring.endpoints[ENDPOINT]["traffic"] == {}
+
+
+def test_a_deployment_being_deleted_stays_deleting_when_its_create_finishes(emulated):
+    context, ml, _ = emulated
+    create_endpoint(ml)
+    did = deployment_path(context, "blue")
+    context.store.put(did, {"id": did, "name": "blue", "properties": {"provisioningState": "Deleting"}})
+    operations = Operations(context.config)
+    worker = Deployments(context, operations, Endpoints(context, operations))
+    error = worker._provision(ENDPOINT, "blue", "diabetes", "1", None, None)  # the create's LRO, at its end
+    assert error["code"] == "Conflict"
+    assert context.store.get(did)["properties"]["provisioningState"] == "Deleting"
+    assert worker._provision(ENDPOINT, "blue", "diabetes", "1", None, {"kind": "deployment_failed"})["code"] == \
+        "Conflict"
+    assert context.store.get(did)["properties"]["provisioningState"] == "Deleting"

@@ -77,7 +77,7 @@ def make_context(tmp_path: Path, registry=None, **overrides) -> Context:
         storage_connection=f"DefaultEndpointsProtocol=https;AccountName=devstoreaccount1;AccountKey={KEY};",
         storage_account="devstoreaccount1", blob_suffix="localhost:10000", mlflow_backing_url="http://127.0.0.1:1",
         training_python=Path("python"), host_url="http://127.0.0.1:7071", blobs_extension_key="b",
-        eventgrid_extension_key="e", lro_seconds=1.0, time_scale=0.05, **overrides)
+        eventgrid_extension_key="e", **{"lro_seconds": 1.0, "time_scale": 0.05, **overrides})
     containers = ContainersDouble()
     context = Context(config=config, store=ResourceStore(), events=None, scoring=ScoringDouble(),
                       faults=Faults(), tokens=None, blob_service=lambda: containers,

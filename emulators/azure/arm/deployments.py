@@ -1,6 +1,6 @@
 """Managed online deployments: PUT (create / update, an LRO that starts the deployment's scoring
 server through context.scoring and waits until it is up or failed), GET, list, DELETE (LRO,
-refused while the deployment takes traffic), getLogs. The fault "deployment_failed"
+refused while the deployment takes traffic or while it or its endpoint has an operation in progress), getLogs. The fault "deployment_failed"
 (match {"deployment", "endpoint"}) makes the operation end Failed without starting a server.
 
 Shapes: mfe.json OnlineDeployment / ManagedOnlineDeployment / DeploymentLogs; see SPECS.md.
@@ -102,8 +102,7 @@ class Deployments:
             error = {"code": fault.get("code", "ResourceNotReady"),
                      "message": fault.get("message", f"User container has crashed or terminated for deployment "
                                           f"{name} of endpoint {endpoint}. (injected fault deployment_failed)")}
-            self._finish(endpoint, name, "Failed")
-            return error
+            return self._finish(endpoint, name, "Failed") or error
         scoring = self.context.scoring
         try:
             scoring.start_deployment(endpoint, name, model_name, model_version, collector)
@@ -116,27 +115,45 @@ class Deployments:
             time.sleep(POLL_SECONDS)
             state, message = scoring.deployment_state(endpoint, name)
         if state != "Succeeded":
-            self._finish(endpoint, name, "Failed")
-            return {"code": "ResourceNotReady", "message": message or f"Deployment {name} of endpoint {endpoint} "
-                    "did not become ready."}
-        self._finish(endpoint, name, "Succeeded")
-        self.endpoints.publish(endpoint)
-        return None
+            return self._finish(endpoint, name, "Failed") or {
+                "code": "ResourceNotReady", "message": message or f"Deployment {name} of endpoint {endpoint} "
+                "did not become ready."}
+        superseded = self._finish(endpoint, name, "Succeeded")
+        if superseded is None:
+            self.endpoints.publish(endpoint)
+        return superseded
 
-    def _finish(self, endpoint: str, name: str, state: str) -> None:
-        self.store.update(self.deployment_id(endpoint, name),
-                          lambda body: body["properties"].update(provisioningState=state))
+    def _finish(self, endpoint: str, name: str, state: str) -> dict | None:
+        """End the create/update: its provisioning state becomes `state` only while it is Creating or
+        Updating (a deletion begun meanwhile keeps Deleting); ARM's error when it was not."""
+        did = self.deployment_id(endpoint, name)
+        with self.store.lock:
+            body = self.store.get(did)
+            current = body["properties"]["provisioningState"] if body else "deleted"
+            if current in ("Creating", "Updating"):
+                self.store.update(did, lambda stored: stored["properties"].update(provisioningState=state))
+                return None
+        return {"code": "Conflict", "message": f"Deployment {name} of endpoint {endpoint} is {current.lower()}; "
+                "the create or update operation did not complete."}
 
     def delete(self, request: Request) -> Response:
         checked(request, self.config, TYPE)
         endpoint, name = request.params["endpoint"], request.params["deployment"]
+        did = self.deployment_id(endpoint, name)
         with self.store.lock:
             endpoint_body = self.endpoints.require(endpoint)
-            if self.store.get(self.deployment_id(endpoint, name)) is None:
+            existing = self.store.get(did)
+            if existing is None:
                 return Response(204)
             props = endpoint_body["properties"]
+            for what, state in ((f"Endpoint {endpoint}", props["provisioningState"]),
+                                (f"Deployment {name}", existing["properties"]["provisioningState"])):
+                if state not in TERMINAL:  # e.g. a traffic change naming this deployment is pending
+                    raise UserError(409, f"{what} is in provisioning state {state}; an operation is in progress. "
+                                    "Wait for it to finish before deleting the deployment.", "Conflict",
+                                    endpointName=endpoint, deploymentName=name)
             rules.check_deletable(endpoint, name, props.get("traffic") or {}, props.get("mirrorTraffic") or {})
-            self._finish(endpoint, name, "Deleting")
+            self.store.update(did, lambda body: body["properties"].update(provisioningState="Deleting"))
         return Response(202, None, self.ops.start(request, "od", lambda: self._remove(endpoint, name)))
 
     def _remove(self, endpoint: str, name: str) -> None:

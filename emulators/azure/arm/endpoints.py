@@ -123,12 +123,22 @@ class Endpoints:
     def _apply(self, name: str, live: dict, mirror: dict) -> dict | None:
         """The operation: after its duration the new traffic takes effect."""
         self._wait()
+        with self.store.lock:  # the deployments named are checked and the traffic written at once
+            present = {d["name"].lower(): d["properties"].get("provisioningState")
+                       for d in self.deployments(name)}
+            gone = sorted(d for d in {**live, **mirror} if present.get(d.lower(), "Deleting") == "Deleting")
 
-        def change(body: dict) -> None:
-            body["properties"].update(traffic=live, mirrorTraffic={k: v for k, v in mirror.items() if v},
-                                      provisioningState="Succeeded")
-        if self.store.update(self.endpoint_id(name), change) is None:
-            return {"code": "NotFound", "message": f"Endpoint {name} was deleted during the operation."}
+            def change(body: dict) -> None:
+                if gone:
+                    body["properties"].update(provisioningState="Failed")
+                else:
+                    body["properties"].update(traffic=live, mirrorTraffic={k: v for k, v in mirror.items() if v},
+                                              provisioningState="Succeeded")
+            if self.store.update(self.endpoint_id(name), change) is None:
+                return {"code": "NotFound", "message": f"Endpoint {name} was deleted during the operation."}
+        if gone:
+            return {"code": "BadArgument", "message": f"Deployment(s) {', '.join(gone)} in the traffic of endpoint "
+                    f"{name} no longer exist; the traffic was not changed."}
         self.publish(name)
         return None
 
