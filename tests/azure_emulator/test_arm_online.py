@@ -16,6 +16,8 @@ from emulators.azure.arm.deployments import Deployments
 from emulators.azure.arm.endpoints import Endpoints
 from emulators.azure.arm.lro import Operations
 from emulators.azure.http import parse_request
+from emulators.azure.mlflow_api.backing import Backing
+from emulators.azure.mlflow_api.registry import Registry
 from tests.azure_emulator.test_arm_support import RegistryDouble, make_context, make_ml_client, make_router
 
 ENDPOINT = "diabetes-ep"
@@ -294,3 +296,29 @@ def test_a_deployment_being_deleted_stays_deleting_when_its_create_finishes(emul
     assert worker._provision(ENDPOINT, "blue", "diabetes", "1", None, {"kind": "deployment_failed"})["code"] == \
         "Conflict"
     assert context.store.get(did)["properties"]["provisioningState"] == "Deleting"
+
+
+@pytest.mark.parametrize("raw", [b"[1, 2]", b'"primary"', b"7"])
+def test_a_body_that_is_not_an_object_is_400_not_500(emulated, raw):
+    context, ml, transport = emulated
+    create_endpoint(ml)
+    keys = call(transport, "POST", f"{context.config.workspace_id}/onlineEndpoints/{ENDPOINT}/regenerateKeys", raw,
+                api_version="2022-02-01-preview")
+    upload = call(transport, "POST", f"{context.config.workspace_id}/codes/src/versions/1/startPendingUpload", raw,
+                  api_version="2023-04-01")
+    for answer in (keys, upload):
+        assert (answer.status, answer.body["error"]["code"]) == (400, "InvalidRequestContent"), answer.body
+
+
+def test_a_registry_whose_backing_mlflow_server_is_down_is_503_naming_it(tmp_path):
+    """The real registry (mlflow_api) on a backing URL nothing listens on."""
+    context = make_context(tmp_path)
+    config = context.config
+    context.extras["registry"] = Registry(config, Backing(config.mlflow_backing_url), blobs=None, db_path=lambda: None)
+    ml, transport = make_ml_client(context, make_router(context))
+    create_endpoint(ml)
+    body = {"location": "eastus", "properties": {"endpointComputeType": "Managed", "model": "azureml:diabetes:1"}}
+    answer = call(transport, "PUT", deployment_path(context, "blue"), body)
+    assert (answer.status, answer.body["error"]["code"]) == (503, "ServiceUnavailable"), answer.body
+    assert config.mlflow_backing_url in answer.body["error"]["message"]
+    assert context.store.get(deployment_path(context, "blue")) is None

@@ -75,10 +75,18 @@ def system_data(request: Request, created_at: str | None = None, existing: dict 
     return base
 
 
-def body_properties(request: Request) -> dict[str, Any]:
+def json_object(request: Request, required: bool = False) -> dict[str, Any]:
+    """The request's JSON object ({} for an empty body unless `required`); ARM's 400 otherwise."""
     body = request.json()
+    if body is None and not required:
+        return {}
     if not isinstance(body, dict):
         raise HttpError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.")
+    return body
+
+
+def body_properties(request: Request) -> dict[str, Any]:
+    body = json_object(request, required=True)
     properties = body.get("properties")
     if properties is None:
         properties = {}

@@ -56,6 +56,9 @@ class Deployments:
         model_name, model_version = rules.model_reference(properties.get("model"))
         rules.check_data_collector(endpoint, name, properties.get("dataCollector"))
         did = self.deployment_id(endpoint, name)
+        self.endpoints.require(endpoint)
+        rules.check_model_exists(self.context.extras.get("registry"), self.config.workspace,  # not under the lock:
+                                 model_name, model_version, self.config.mlflow_backing_url)  # a remote call
         with self.store.lock:
             endpoint_body = self.endpoints.require(endpoint)
             if endpoint_body["properties"]["provisioningState"] == "Deleting":
@@ -68,8 +71,6 @@ class Deployments:
                 raise UserError(409, f"Deployment {name} of endpoint {endpoint} is in provisioning state "
                                 f"{existing['properties']['provisioningState']}; wait for the operation in "
                                 "progress to finish.", "Conflict", endpointName=endpoint, deploymentName=name)
-            rules.check_model_exists(self.context.extras.get("registry"), self.config.workspace,
-                                     model_name, model_version)
             body = self._body(request, endpoint, name, sent, existing)
             self.store.put(did, body)
         fault = self.context.faults.take("deployment_failed", deployment=name, endpoint=endpoint)

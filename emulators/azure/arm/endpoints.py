@@ -13,7 +13,7 @@ from typing import Any
 from emulators.azure.http import HttpError, Request, Response, Router
 
 from . import rules
-from .common import PROVIDER, WS, UserError, body_properties, checked, page, system_data
+from .common import PROVIDER, WS, UserError, body_properties, checked, json_object, page, system_data
 
 TYPE = f"{PROVIDER}/workspaces/onlineEndpoints"
 ENDPOINT = WS + r"/onlineEndpoints/(?P<endpoint>[^/]+)"
@@ -174,7 +174,7 @@ class Endpoints:
         checked(request, self.config, TYPE)
         name = request.params["endpoint"]
         self.require(name)
-        sent = request.json() or {}
+        sent = json_object(request)
         which = {"primary": "primaryKey", "secondary": "secondaryKey"}.get(str(sent.get("keyType", "")).lower())
         if which is None:
             raise rules.bad_argument("keyType must be Primary or Secondary.", endpointName=name)

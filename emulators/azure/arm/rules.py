@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from emulators.azure.http import HttpError
+
 from .common import UserError
 
 MAX_DEPLOYMENTS = 20
@@ -122,8 +124,17 @@ def model_reference(model: Any) -> tuple[str, str]:
     return match.group("name"), match.group("version")
 
 
-def check_model_exists(registry: Any, workspace: str, name: str, version: str) -> None:
-    """Through H4's registry (context.extras["registry"]); nothing to check without one."""
-    if registry is not None and registry.get_version(name, version) is None:
+def check_model_exists(registry: Any, workspace: str, name: str, version: str, backing: str = "") -> None:
+    """Through H4's registry (context.extras["registry"]); nothing to check without one. When the
+    registry cannot answer (its backing MLflow server `backing` is down or failing): 503."""
+    if registry is None:
+        return
+    try:
+        found = registry.get_version(name, version)
+    except Exception as error:  # noqa: BLE001 - OSError when unreachable, the registry's own error on a 5xx
+        raise HttpError(503, "ServiceUnavailable", f"The model registry could not look up {name}:{version}: its "
+                        f"backing MLflow server {backing or '(unknown)'} did not answer ({error}).",
+                        headers={"Retry-After": "5"})
+    if found is None:
         raise UserError(400, f"Model {name}:{version} not found in workspace {workspace}.", "ResourceNotFound",
                         modelName=name, modelVersion=version, workspaceName=workspace)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from emulators.azure.http import HttpError, Request, Response, Router
 
 from .assets import KINDS
-from .common import NAME, PROVIDER, VERSION, WS, checked
+from .common import NAME, PROVIDER, VERSION, WS, checked, json_object
 from .workspace import account_key
 
 
@@ -34,7 +34,7 @@ def register(router: Router, context) -> None:
     def start_pending_upload(request: Request) -> Response:
         kind = request.params["kind"].lower()
         checked(request, config, f"{PROVIDER}/workspaces/{kind}/versions")
-        body = request.json() or {}
+        body = json_object(request)
         upload_type = body.get("pendingUploadType", "TemporaryBlobReference")
         if upload_type != "TemporaryBlobReference":
             raise HttpError(400, "UserError", f"Unsupported pendingUploadType '{upload_type}'.")
