@@ -322,3 +322,36 @@ def test_a_registry_whose_backing_mlflow_server_is_down_is_503_naming_it(tmp_pat
     assert (answer.status, answer.body["error"]["code"]) == (503, "ServiceUnavailable"), answer.body
     assert config.mlflow_backing_url in answer.body["error"]["message"]
     assert context.store.get(deployment_path(context, "blue")) is None
+
+
+def test_every_poll_of_an_operation_in_progress_is_told_to_come_back_in_a_second(slow):
+    """2 s operations: without Retry-After on the status answers azure-core would wait 5 s
+    (create/update) or 30 s (delete) between polls; ARM's header is whole seconds, at least 1."""
+    context, ml, transport = slow
+    transport.delays.clear()
+    ml.online_deployments.begin_create_or_update(deployment("blue")).result()
+    ml.online_deployments.begin_delete(name="blue", endpoint_name=ENDPOINT).result()
+    assert len(transport.delays) >= 4
+    assert set(transport.delays) <= {1.0, 2.0}, transport.delays  # the time left, never 5 or 30
+
+
+def test_finished_operations_are_forgotten_after_their_retention(tmp_path):
+    context = make_context(tmp_path)
+    operations = Operations(context.config, retention_seconds=0.0, max_finished=10)
+    request = parse_request("PUT", "/x?api-version=2023-04-01-preview", {"host": "127.0.0.1:8443"}, b"")
+
+    def started() -> str:
+        op_id = urlsplit(operations.start(request, "t", lambda: None)["Azure-AsyncOperation"]).path.rsplit("/", 1)[1]
+        while operations.get(op_id)["status"] == "InProgress":
+            time.sleep(0.01)
+        return op_id
+
+    first = started()
+    second = started()  # starting an operation forgets the finished ones past their retention
+    assert operations.get(first) is None and operations.get(second)["status"] == "Succeeded"
+    kept = Operations(context.config, max_finished=2)
+    ids = [urlsplit(kept.start(request, "t", lambda: None)["Location"]).path.rsplit("/", 1)[1] for _ in range(3)]
+    while kept.in_progress():
+        time.sleep(0.01)
+    kept.start(request, "t", lambda: None)
+    assert [kept.get(i) is not None for i in ids] == [False, True, True]

@@ -93,11 +93,13 @@ def make_router(context: Context) -> Router:
 
 
 class RouterTransport(HttpTransport):
-    """An azure-core transport that answers from router.dispatch and records (method, path, api-version)."""
+    """An azure-core transport that answers from router.dispatch and records (method, path, api-version)
+    and the delays the SDK's pollers asked for."""
 
     def __init__(self, router: Router):
         self.router = router
         self.sent: list[tuple[str, str, str]] = []
+        self.delays: list[float] = []
         self._lock = threading.Lock()
 
     def __enter__(self):
@@ -113,6 +115,7 @@ class RouterTransport(HttpTransport):
         pass
 
     def sleep(self, duration):
+        self.delays.append(float(duration))  # what the SDK would wait (from Retry-After or its default)
         time.sleep(min(float(duration), 0.05))  # the operation runs in real (scaled) time
 
     def send(self, request, **kwargs):
