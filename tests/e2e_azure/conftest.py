@@ -123,6 +123,7 @@ class AzureClient(EmulatorClient):
             state = self.state()
             online = self.online()
             busy = (state["eventgrid"]["pending_deliveries"] or state["jobs"]["active"]
+                    or state["arm"]["operations_in_progress"]
                     or online["provisioningState"] not in TERMINAL
                     or any(s not in TERMINAL for s in online["deployments"].values()))
             return None if busy else state

@@ -6,6 +6,7 @@ production; v2 through dead-lettered events (found again by reconciliation) into
 deployment, a throttled redeploy, a failing traffic switch and its recovery."""
 from __future__ import annotations
 
+import ast
 import json
 
 import pytest
@@ -137,7 +138,7 @@ def test_3_dead_lettered_events_are_found_by_reconciliation_and_a_failed_deploym
     letters = wait_until("the dead letters of both subscriptions", lambda: _dead_letters(azure, dead_before), 120)
     assert candidate(api, "2") is None and not version_of(api, job["name"]), "no ModelRegistered reached the app"
 
-    azure.clear_faults()
+    azure.request("DELETE", "/_emulator/faults", params={"kind": "eventgrid_unreachable"}).raise_for_status()
     assert admin.request("POST", "/admin/functions/reconcile_registry", {"input": ""}).status == 202
     assert wait_until("v2 found by the reconciliation", lambda: version_of(api, job["name"]), 60)["version"] == "2"
     v2 = wait_until("v2's pipeline", lambda: settled_candidate(api, "2"), 300)
@@ -187,9 +188,13 @@ def test_5_a_failing_traffic_switch_leaves_v1_serving_and_a_redeploy_promotes_v2
     azure.add_fault({"kind": "http", "match": {"method": "PUT", "path": rf"/onlineEndpoints/{azure.endpoint}$"},
                      "status": 500})
 
+    mark = len(azure.trail())
     outcome = approve(api, v2["approval_id"])
 
-    assert outcome["status"] == "promotion_failed", outcome
+    assert outcome["status"] == "promotion_failed" and "HTTP 500" in outcome["reason"], outcome
+    switches = [line["status"] for line in trail_since(azure, mark)
+                if line["method"] == "PUT" and line["path"].endswith(f"/onlineEndpoints/{azure.endpoint}")]
+    assert len(switches) > 1 and set(switches) == {500}, f"retried, never applied: {switches}"
     assert candidate(api, "2")["status"] == "failed"
     assert api.get_json("/api/production")["champion_version"] == "1"
     online = azure.online()
@@ -206,12 +211,26 @@ def test_5_a_failing_traffic_switch_leaves_v1_serving_and_a_redeploy_promotes_v2
     assert azure.online()["traffic"] == {v2["deployment"]: 100}
 
 
-def test_6_nothing_is_stuck_or_orphaned(api, admin, azure):
+def test_6_nothing_is_stuck_or_orphaned(azure_loop, api, admin, azure):
     state = azure.quiet()
     assert not azure.faults()
     assert all(status == "Completed" for status in state["jobs"]["jobs"].values()), state["jobs"]
     assert all(c["status"] not in SETTLED for c in api.get_json("/api/candidates")["candidates"])
     production = api.get_json("/api/production")
-    kept = {production["champion_deployment"], production.get("previous_deployment")} - {None}
+    kept = {production["champion_deployment"], production["previous_deployment"]} - {None}
     assert set(azure.online()["deployments"]) == kept, (azure.online(), production)
+    assert state["arm"]["endpoints"][azure.endpoint]["deployments"] == {name: "Succeeded" for name in kept}
+    scoring = state["online"]
+    assert set(scoring["endpoints"][azure.endpoint]["deployments"]) == kept, "no scoring server left behind"
+    assert scoring["servers_running"] == len(kept)
+
     assert admin.request("POST", "/admin/functions/approval_sweeper", {"input": ""}).status == 202
+    report = wait_until("the sweeper's report", lambda: _sweeper_report(azure_loop), 60)
+    assert report == {"reminded": [], "expired": [], "repaired": [], "reported": []}, report
+    assert set(azure.online()["deployments"]) == kept
+
+
+def _sweeper_report(stack) -> dict | None:
+    log = (stack.log_dir / "functions-host.log").read_text(errors="replace")
+    lines = [line for line in log.splitlines() if "approval sweeper: {" in line]
+    return ast.literal_eval(lines[-1].split("approval sweeper: ", 1)[1]) if lines else None
