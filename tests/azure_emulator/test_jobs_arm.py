@@ -145,6 +145,10 @@ def test_cancel_is_a_long_running_operation_the_sdk_polls_to_the_end(emulated):
     ("j5", {"jobType": "Command", "command": "echo", "environmentId": "azureml:AzureML-x:1", "codeId": 5}, 400,
      "InvalidFieldType"),
     ("j6", {"jobType": "Command", "command": "echo", "environmentId": {"id": "x"}}, 400, "InvalidFieldType"),
+    ("j7", {"jobType": "Command", "command": "echo", "environmentId": "azureml:AzureML-x:1",
+            "inputs": {"../../x": {"jobInputType": "literal", "value": "1"}}}, 400, "InvalidInputOutputName"),
+    ("j8", {"jobType": "Command", "command": "echo", "environmentId": "azureml:AzureML-x:1",
+            "outputs": {"a/b": {"jobOutputType": "uri_folder"}}}, 400, "InvalidInputOutputName"),
 ])
 def test_a_job_arm_would_not_run_is_refused_in_arms_shape(emulated, name, properties, code, inner):
     import json

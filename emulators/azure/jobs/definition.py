@@ -16,6 +16,7 @@ from emulators.azure.arm.common import PROVIDER, UserError
 from emulators.azure.http import HttpError
 
 NAME_PATTERN = r"[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}"
+PORT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # an input's or output's key (a folder name on disk too)
 BINDING = re.compile(r"\$\{\{\s*(inputs|outputs)\.([A-Za-z0-9_]+)\s*\}\}")
 DEFINING = ("jobType", "command", "codeId", "environmentId", "computeId", "inputs", "outputs",
             "environmentVariables", "experimentName", "distribution", "resources")
@@ -39,6 +40,7 @@ def check_properties(name: str, properties: dict[str, Any], store) -> None:
     command = properties.get("command")
     if not isinstance(command, str) or not command.strip():
         raise UserError(400, f"Job {name}: 'command' is required for a command job.", "RequiredField", field="command")
+    _check_port_names(name, properties)
     _check_bindings(name, command, properties)
     for field in ("codeId", "environmentId"):
         _check_text(name, field, properties.get(field))
@@ -48,6 +50,19 @@ def check_properties(name: str, properties: dict[str, Any], store) -> None:
         raise UserError(400, f"Job {name}: 'environmentId' is required.", "RequiredField", field="environmentId")
     if environment.lower().startswith("/subscriptions/"):
         _check_reference(name, "environment", environment, store, required=True)
+
+
+def _check_port_names(name: str, properties: dict[str, Any]) -> None:
+    for kind in ("inputs", "outputs"):
+        ports = properties.get(kind) or {}
+        if not isinstance(ports, dict):
+            raise UserError(400, f"Job {name}: '{kind}' must be an object of named {kind}.", "InvalidFieldType",
+                            field=kind)
+        for key in ports:
+            if not PORT_NAME.fullmatch(key):
+                raise UserError(400, f"Job {name}: the {kind[:-1]} name '{key}' is invalid: it starts with a letter "
+                                     "or '_' and has only letters, digits and '_'.", "InvalidInputOutputName",
+                                field=f"{kind}.{key}")
 
 
 def _check_text(name: str, field: str, value: Any) -> None:

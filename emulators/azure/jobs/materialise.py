@@ -72,7 +72,7 @@ class Materialiser:
             return uri
         container, prefix = self._blob_location(uri)
         folder = kind == "uri_folder"
-        target = self.job_dir / "inputs" / name
+        target = inside(self.job_dir / "inputs", name, what=f"input {name!r}")
         target.mkdir(parents=True, exist_ok=True)
         if not self._download(container, prefix, target, folder=folder):
             raise InputError(f"input {name}: nothing found at {uri}")
@@ -120,7 +120,8 @@ class Materialiser:
             blob = client.get_blob_client(prefix)
             if not blob.exists():
                 return 0
-            (target / Path(prefix).name).write_bytes(blob.download_blob().readall())
+            destination = inside(target, Path(prefix).name, what=f"blob {prefix!r} of {container}")
+            destination.write_bytes(blob.download_blob().readall())
             return 1
         base = prefix.strip("/")
         count = 0
@@ -128,11 +129,21 @@ class Materialiser:
             relative = item.name[len(base):].lstrip("/") if base else item.name
             if not relative or relative.endswith("/"):
                 continue
-            destination = target / relative
+            destination = inside(target, relative, what=f"blob {item.name!r} of {container}")
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_bytes(client.download_blob(item.name).readall())
             count += 1
         return count
+
+
+def inside(base: Path, relative: str, what: str) -> Path:
+    """base/relative, refused (InputError) when it names base itself or resolves outside it (a name
+    with '..' segments or an absolute path)."""
+    root = base.resolve()
+    destination = (root / relative).resolve()
+    if destination == root or not destination.is_relative_to(root):
+        raise InputError(f"{what}: the path {relative!r} leaves {base}; refused")
+    return destination
 
 
 def substitute(command: str, values: dict[str, str], outputs: dict[str, str]) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 from . import process as job_process
 from .definition import TERMINAL
 from .events import events_for, experiment_id
-from .materialise import InputError, Materialiser, substitute
+from .materialise import InputError, Materialiser, inside, substitute
 
 log = logging.getLogger("azure_emulator.jobs")
 
@@ -177,7 +177,7 @@ class Runner:
     def _outputs(self, run: JobRun, outputs: dict[str, Any]) -> dict[str, str]:
         paths = {}
         for name in outputs:
-            folder = run.job_dir / "outputs" / name
+            folder = inside(run.job_dir / "outputs", name, what=f"output {name!r}")
             folder.mkdir(parents=True, exist_ok=True)
             paths[name] = str(folder.resolve())
         return paths
