@@ -22,7 +22,9 @@ def register(router: Router, context) -> None:
     assets.register(router, context)
     online = endpoints.register(router, context, operations)
     deployments.register(router, context, operations, online)
-    context.extras["arm"] = Summary(context, online, operations)
+    summary = Summary(context, online, operations)
+    context.extras["arm"] = summary
+    context.extras.setdefault("state", {})["arm"] = summary.state  # /_emulator/state: endpoints, traffic, LROs
 
 
 class Summary:
