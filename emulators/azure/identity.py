@@ -25,6 +25,7 @@ APP_OBJECT_ID = "a0a0a0a0-0000-4000-8000-000000000001"  # the Function App's sys
 APP_CLIENT_ID = "c0c0c0c0-0000-4000-8000-000000000001"
 JOB_APP_ID = "c0c0c0c0-0000-4000-8000-000000000002"  # Azure ML's run token (MLFLOW_TRACKING_TOKEN)
 JOB_AUDIENCE = "https://ml.azure.com"
+PUBLIC_ARM_AUDIENCE = "https://management.azure.com/"  # listed in the cloud metadata's authentication.audiences
 
 
 @dataclass(frozen=True)
@@ -143,12 +144,34 @@ def _resource_of(resource: str) -> str:
     return resource[: -len("/.default")] if resource.endswith("/.default") else resource
 
 
+class Audiences:
+    """Which token audiences each host accepts. ARM (every host but Azure ML's): the cloud's
+    resourceManager and the metadata's other audience, with or without the trailing slash. Azure
+    ML's MLflow and history host (<location>.api.azureml.localhost): those too (azureml-mlflow asks
+    for <resourceManager>/.default) and a job's run token (JOB_AUDIENCE)."""
+
+    def __init__(self, resource_manager: str, location: str):
+        self.arm = frozenset(_normal(a) for a in (resource_manager, PUBLIC_ARM_AUDIENCE))
+        self.azureml = self.arm | {_normal(JOB_AUDIENCE)}
+        self.azureml_host = f"{location}.api.azureml.localhost".lower()
+
+    def allowed(self, host: str) -> frozenset[str]:
+        return self.azureml if host.lower() == self.azureml_host else self.arm
+
+    def accepts(self, host: str, audience: str) -> bool:
+        return _normal(audience) in self.allowed(host)
+
+
+def _normal(audience: str) -> str:
+    return (audience or "").strip().rstrip("/").lower()
+
+
 class Authenticator:
     """The before-hook that requires one of our bearer tokens on everything but the exempt hosts
     and paths (the control API, cloud metadata, scoring URIs with key auth, what parts exempt)."""
 
-    def __init__(self, tokens: TokenIssuer, faults: Any, tenant_id: str):
-        self.tokens, self.faults, self.tenant_id = tokens, faults, tenant_id
+    def __init__(self, tokens: TokenIssuer, faults: Any, tenant_id: str, audiences: Audiences | None = None):
+        self.tokens, self.faults, self.tenant_id, self.audiences = tokens, faults, tenant_id, audiences
         self._paths: list[str] = ["/_emulator", "/metadata"]
         self._hosts: list[re.Pattern] = [re.compile(r".*\.inference\.localhost", re.I)]
 
@@ -181,6 +204,8 @@ class Authenticator:
                                 else "Authentication failed. The access token is invalid.").response()
         if principal.expired:
             return self._expired(principal.expires_on).response()
+        if self.audiences is not None and not self.audiences.accepts(request.host, principal.audience):
+            return self._wrong_audience(principal.audience, request.host).response()
         return None
 
     def _challenge(self, description: str) -> dict[str, str]:
@@ -189,6 +214,13 @@ class Authenticator:
 
     def _failed(self, message: str) -> HttpError:
         return HttpError(401, "AuthenticationFailed", message, headers=self._challenge(message))
+
+    def _wrong_audience(self, audience: str, host: str) -> HttpError:
+        allowed = ", ".join(sorted(self.audiences.allowed(host)))
+        message = (f"The access token has been obtained for wrong audience or resource '{audience}'. It should "
+                   f"exactly match with one of the allowed audiences '{allowed}'.")
+        return HttpError(401, "InvalidAuthenticationTokenAudience", message,
+                         headers=self._challenge("The access token has an audience this service does not accept."))
 
     def _expired(self, expires_on: int) -> HttpError:
         message = (f"The access token expiry UTC time '{_utc(expires_on)}' is earlier than current UTC time "

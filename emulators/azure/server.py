@@ -18,7 +18,7 @@ from emulators.azure import faults as fault_api
 from emulators.azure import tls
 from emulators.azure.context import Context, EmulatorConfig
 from emulators.azure.http import Request, Response, Router, serve
-from emulators.azure.identity import Authenticator, TokenIssuer, identity_router
+from emulators.azure.identity import Audiences, Authenticator, TokenIssuer, identity_router
 from emulators.azure.store import ResourceStore
 from emulators.azure.trail import Trail
 
@@ -97,7 +97,7 @@ def build(config: EmulatorConfig) -> Emulator:
                       faults=faults, tokens=tokens, blob_service=_blob_service(config),
                       extras={"health": {}, "state": {}, "stop": {}})
     router = Router()
-    auth = Authenticator(tokens, faults, config.tenant_id)
+    auth = Authenticator(tokens, faults, config.tenant_id, Audiences(config.base_url + "/", config.location))
     context.extras["auth"] = auth
     router.before += [auth, fault_api.http_hook(faults)]
     router.after.append(Trail(config.root / "requests.jsonl", config.https_port))

@@ -125,3 +125,13 @@ def test_a_user_assigned_identity_is_chosen_by_object_id_only_when_it_is_the_app
     with pytest.raises(ClientAuthenticationError):
         ManagedIdentityCredential(identity_config={"object_id": "0bad0bad-0000-4000-8000-000000000000"}).get_token(
             "https://management.azure.com/.default")
+
+
+def test_arm_refuses_a_token_for_another_audience_and_takes_the_clouds(emulator_client):
+    storage = emulator_client.arm("GET", "", token=emulator_client.token("https://storage.azure.com/"))
+    assert storage.status_code == 401
+    assert storage.json()["error"]["code"] == "InvalidAuthenticationTokenAudience"
+    assert "invalid_token" in storage.headers["WWW-Authenticate"]
+
+    cloud = emulator_client.token(f"{emulator_client.config.base_url}/.default")  # what azure-ai-ml asks for
+    assert emulator_client.arm("GET", "", token=cloud).status_code == 200

@@ -103,3 +103,25 @@ def test_the_config_file_is_readable_by_its_owner_only(tmp_path):
     saved = config_file.save(config, existing)
 
     assert saved.stat().st_mode & 0o777 == 0o600
+
+
+def test_each_host_accepts_its_audiences_only():
+    from emulators.azure.identity import Audiences
+
+    tokens = TokenIssuer("tenant")
+    auth = Authenticator(tokens, Faults(), "tenant", Audiences("https://127.0.0.1:8443/", "eastus"))
+
+    def answer(host, audience=None, job=False):
+        token = tokens.issue_job_token("job-1") if job else tokens.issue(audience)[0]
+        return auth(parse_request("GET", "/subscriptions/s?api-version=1",
+                                  {"host": f"{host}:8443", "authorization": f"Bearer {token}"}, b""))
+
+    for audience in ("https://127.0.0.1:8443", "https://127.0.0.1:8443/", "https://management.azure.com/"):
+        assert answer("127.0.0.1", audience) is None
+        assert answer("eastus.api.azureml.localhost", audience) is None
+    assert answer("eastus.api.azureml.localhost", job=True) is None
+    for refused in (answer("127.0.0.1", job=True), answer("127.0.0.1", "https://storage.azure.com/"),
+                    answer("eastus.api.azureml.localhost", "https://storage.azure.com"),
+                    answer("127.0.0.1", "https://127.0.0.1:9999/")):
+        assert refused.status == 401 and refused.body["error"]["code"] == "InvalidAuthenticationTokenAudience"
+        assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
