@@ -1,7 +1,10 @@
 """The Azure emulator stack's own launchers: Azurite in HTTPS + OAuth mode, the emulator process,
-and waiting for a server that answers only over TLS verified with the emulator's CA."""
+and waiting for a server that answers only over TLS verified with the emulator's CA; and the
+stopping of what a stack left: its recorded processes (`--down`) and the emulator's children."""
 from __future__ import annotations
 
+import json
+import signal
 import ssl
 import time
 import urllib.error
@@ -9,6 +12,11 @@ import urllib.request
 from pathlib import Path
 
 from devstack.processes import AZURITE_ACCOUNT, PYTHON, REPO_ROOT, ManagedProcess, StartupError, start_process
+from emulators.azure import children as emulator_children
+from shared.adapters.local_ml.processes import alive, signal_group
+
+
+EMULATOR_STOP_SECONDS = 60.0
 
 
 def start_azurite_https(data_dir: Path, log_dir: Path, blob_port: int, queue_port: int, cert: Path, key: Path,
@@ -36,6 +44,8 @@ def start_emulator(config_file: Path, base_url: str, log_dir: Path, env: dict[st
     process = start_process(
         "azure-emulator", [PYTHON, "-m", "emulators.azure", "--config", str(config_file)], log_dir,
         env={**env, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO_ROOT)})
+    # Its stop ends jobs and scoring servers, each with a grace period: killed sooner it would orphan them.
+    process.stop_timeout = EMULATOR_STOP_SECONDS
     return wait_https(process, f"{base_url}/_emulator/health", ca_file, 90, ok_only=True)
 
 
@@ -64,3 +74,35 @@ def https_status(url: str, context: ssl.SSLContext) -> int | None:
         return error.code
     except OSError:
         return None
+
+
+def kill_children(emulator_root: Path) -> list[str]:
+    """SIGKILL the process groups the emulator recorded in children.json and has not ended (it
+    was killed before its stop finished); the file goes. The names of the groups signalled."""
+    killed = [child["name"] for child in emulator_children.recorded(emulator_root)
+              if signal_group(child["pgid"], signal.SIGKILL, child.get("start_time"))]
+    (emulator_root / emulator_children.FILE_NAME).unlink(missing_ok=True)
+    return killed
+
+
+def stop_recorded_stack(root: Path) -> int:
+    """`--down`: SIGTERM the recorded processes, wait for them (the emulator ends its jobs and
+    scoring servers meanwhile), SIGKILL what is left, then the emulator's leftover children."""
+    pid_file = root / "stack.pids"
+    if not pid_file.exists():
+        print("no Azure emulator stack is recorded as running")
+        return 0
+    recorded = json.loads(pid_file.read_text())
+    for name, entry in recorded.items():
+        if signal_group(entry["pid"], signal.SIGTERM, entry["start_time"]):
+            print(f"stopping {name} (pid {entry['pid']})")
+    deadline = time.monotonic() + EMULATOR_STOP_SECONDS
+    while any(alive(e["pid"], e["start_time"]) for e in recorded.values()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for name, entry in recorded.items():
+        if alive(entry["pid"], entry["start_time"]) and signal_group(entry["pid"], signal.SIGKILL, entry["start_time"]):
+            print(f"killed {name} (pid {entry['pid']}): it did not stop in time")
+    for name in kill_children(root / "emulator"):
+        print(f"killed {name}, left running by the emulator")
+    pid_file.unlink()
+    return 0

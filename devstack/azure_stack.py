@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from devstack.azure_processes import start_azurite_https, start_emulator
+from devstack.azure_processes import kill_children, start_azurite_https, start_emulator, stop_recorded_stack
 from devstack.local_settings import load_values
 from devstack.processes import (
     AZURITE_ACCOUNT,
@@ -33,7 +33,6 @@ from devstack.processes import (
 from emulators.azure import config as emulator_config
 from emulators.azure import tls
 from emulators.azure.context import EmulatorConfig
-from shared.adapters.local_ml.processes import signal_group
 
 APP_CONTAINERS = ("DATA_CONTAINER", "QUARANTINE_CONTAINER", "STATE_CONTAINER", "AUDIT_CONTAINER", "REPORTS_CONTAINER")
 # Settings only the local backend reads; left out so nothing reaches the local stack's ports by mistake.
@@ -224,9 +223,11 @@ class AzureStack:
         return BlobServiceClient.from_connection_string(self.storage_connection, connection_verify=str(self.ca_file))
 
     def stop(self) -> None:
+        """Stop the processes in reverse order, then whatever the emulator left running."""
         for process in reversed(self.processes):
             process.stop()
         self.processes.clear()
+        kill_children(self.emulator_root)
         self._pid_file().unlink(missing_ok=True)
 
     def failed(self) -> ManagedProcess | None:
@@ -242,18 +243,6 @@ class AzureStack:
     def _write_pids(self) -> None:
         self._pid_file().write_text(json.dumps(
             {p.name: {"pid": p.process.pid, "start_time": p.start_time} for p in self.processes}))
-
-
-def stop_recorded_stack(root: Path) -> int:
-    pid_file = root / "stack.pids"
-    if not pid_file.exists():
-        print("no Azure emulator stack is recorded as running")
-        return 0
-    for name, recorded in json.loads(pid_file.read_text()).items():
-        if signal_group(recorded["pid"], signal.SIGTERM, recorded["start_time"]):
-            print(f"stopped {name} (pid {recorded['pid']})")
-    pid_file.unlink()
-    return 0
 
 
 DEFAULT_ROOT = REPO_ROOT / ".local" / "azure"

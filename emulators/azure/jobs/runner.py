@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emulators.azure import children
+
 from . import process as job_process
 from .definition import TERMINAL
 from .events import events_for, experiment_id
@@ -129,11 +131,15 @@ class Runner:
         self._set_status(run, "Running")
         _append(run.log_file, "")
         child = job_process.start(command, code_dir, env, run.log_file)
-        while child.poll() is None:
-            if run.cancel.wait(POLL_SECONDS):
-                job_process.kill(child)
-        run.exit_code = child.returncode
-        job_process.kill_group(child)
+        children.add(child.pid, f"job {run.name}")
+        try:
+            while child.poll() is None:
+                if run.cancel.wait(POLL_SECONDS):
+                    job_process.kill(child)
+            run.exit_code = child.returncode
+        finally:
+            job_process.kill_group(child)
+            children.remove(child.pid)
         if run.cancel.is_set():
             return "Canceled"
         if run.exit_code != 0:
