@@ -15,6 +15,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from emulators.azure import children
+
 log = logging.getLogger("azure_emulator.online")
 
 SCORING_TIMEOUT_SECONDS = 60
@@ -65,6 +67,7 @@ class ScoringServer:
         with open(log_path, "ab") as output:
             process = subprocess.Popen(args, env=env, cwd=spec.folder, stdout=output, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        children.add(process.pid, f"scoring {spec.endpoint}/{spec.deployment}")  # swept if the emulator is killed
         log.info("%s/%s: scoring server pid %d on port %d (models:/%s/%s), log %s", spec.endpoint,
                  spec.deployment, process.pid, port, spec.model_name, spec.model_version, log_path)
         return cls(spec, process, port, log_path)
@@ -110,6 +113,8 @@ class ScoringServer:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             log.warning("scoring server pid %d did not exit after SIGKILL", self.process.pid)
+            return
+        children.remove(self.process.pid)
 
     def summary(self) -> dict:
         return {"model": f"{self.spec.model_name}:{self.spec.model_version}", "pid": self.process.pid,
