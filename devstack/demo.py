@@ -89,7 +89,7 @@ def run_loop(stack, steps: Steps, score=None, summary=None) -> int:
         return 1
 
     version = wait_for("the model-registered webhook", lambda: _registered(api, job), 60)
-    steps.done("model registered, webhook received", f"version {version['version']} via {version['source']}")
+    steps.done("model registered, event received", f"version {version['version']} via {version['source']}")
 
     candidate = wait_for("the quality gate, staging deployment and smoke test",
                          lambda: _candidate_settled(api, version["version"]), 180)
