@@ -8,7 +8,6 @@ running the app with ML_BACKEND=azure.
 from __future__ import annotations
 
 import argparse
-import json
 import secrets
 import signal
 import sys
@@ -25,6 +24,7 @@ from devstack.processes import (
     PYTHON,
     REPO_ROOT,
     ManagedProcess,
+    StackProcesses,
     free_port,
     start_mlflow,
     start_process,
@@ -55,7 +55,7 @@ class AzurePorts:
 
 
 @dataclass
-class AzureStack:
+class AzureStack(StackProcesses):
     """The processes of the emulated Azure and the app's host, started in order, stopped in reverse.
 
     `emulator` overrides EmulatorConfig fields (e.g. time_scale, lro_seconds); `app` overrides app
@@ -224,25 +224,9 @@ class AzureStack:
 
     def stop(self) -> None:
         """Stop the processes in reverse order, then whatever the emulator left running."""
-        for process in reversed(self.processes):
-            process.stop()
-        self.processes.clear()
+        self._stop_processes()
         kill_children(self.emulator_root)
         self._pid_file().unlink(missing_ok=True)
-
-    def failed(self) -> ManagedProcess | None:
-        return next((p for p in self.processes if not p.running()), None)
-
-    def _add(self, process: ManagedProcess) -> ManagedProcess:
-        self.processes.append(process)
-        return process
-
-    def _pid_file(self) -> Path:
-        return self.root / "stack.pids"
-
-    def _write_pids(self) -> None:
-        self._pid_file().write_text(json.dumps(
-            {p.name: {"pid": p.process.pid, "start_time": p.start_time} for p in self.processes}))
 
 
 DEFAULT_ROOT = REPO_ROOT / ".local" / "azure"

@@ -7,6 +7,7 @@ also stops the children it spawned (MLflow's workers, uvicorn, ...).
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -226,3 +227,32 @@ def start_endpoint_router(state_dir: Path, log_dir: Path, port: int, key: str) -
     )
     process.stop_timeout = 5.0
     return process
+
+
+class StackProcesses:
+    """What a stack (a dataclass with `root: Path` and `processes: list[ManagedProcess]`) does with the
+    processes it starts: add them in order, find one that exited, stop them in reverse, record their pids
+    in <root>/stack.pids for `--down` from another shell."""
+
+    root: Path
+    processes: list[ManagedProcess]
+
+    def failed(self) -> ManagedProcess | None:
+        return next((p for p in self.processes if not p.running()), None)
+
+    def _add(self, process: ManagedProcess) -> ManagedProcess:
+        self.processes.append(process)
+        return process
+
+    def _stop_processes(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes.clear()
+
+    def _pid_file(self) -> Path:
+        return self.root / "stack.pids"
+
+    def _write_pids(self) -> None:
+        self._pid_file().write_text(json.dumps(
+            {p.name: {"pid": p.process.pid, "start_time": p.start_time} for p in self.processes}))
+

@@ -19,6 +19,7 @@ from devstack.processes import (
     PYTHON,
     REPO_ROOT,
     ManagedProcess,
+    StackProcesses,
     azurite_connection_string,
     start_azurite,
     start_endpoint_router,
@@ -41,7 +42,7 @@ class Ports:
 
 
 @dataclass
-class LocalStack:
+class LocalStack(StackProcesses):
     root: Path
     values: dict[str, str]
     ports: Ports = Ports()
@@ -146,25 +147,9 @@ class LocalStack:
         return restored
 
     def stop(self) -> None:
-        for process in reversed(self.processes):
-            process.stop()
-        self.processes.clear()
+        self._stop_processes()
         stop_deployments(self.endpoints_dir)
         self._pid_file().unlink(missing_ok=True)
-
-    def failed(self) -> ManagedProcess | None:
-        return next((p for p in self.processes if not p.running()), None)
-
-    def _add(self, process: ManagedProcess) -> ManagedProcess:
-        self.processes.append(process)
-        return process
-
-    def _pid_file(self) -> Path:
-        return self.root / "stack.pids"
-
-    def _write_pids(self) -> None:
-        self._pid_file().write_text(json.dumps(
-            {p.name: {"pid": p.process.pid, "start_time": p.start_time} for p in self.processes}))
 
 
 def register_webhook(tracking_uri: str, url: str, secret: str) -> None:
