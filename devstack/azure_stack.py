@@ -11,7 +11,6 @@ import argparse
 import secrets
 import signal
 import sys
-import time
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -251,18 +250,7 @@ Azure emulator stack running (Ctrl-C stops everything):
   request trail   {stack.requests_trail}
   logs            {stack.log_dir}
 """, flush=True)
-    try:
-        while True:
-            failed = stack.failed()
-            if failed:
-                print(f"{failed.name} exited; last log lines:\n{failed.log_tail()}", file=sys.stderr)
-                return 1
-            time.sleep(1)
-    except KeyboardInterrupt:
-        print("stopping ...")
-        return 0
-    finally:
-        stack.stop()
+    return stack.run_until_interrupted()
 
 
 if __name__ == "__main__":

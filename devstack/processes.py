@@ -256,3 +256,19 @@ class StackProcesses:
         self._pid_file().write_text(json.dumps(
             {p.name: {"pid": p.process.pid, "start_time": p.start_time} for p in self.processes}))
 
+    def run_until_interrupted(self) -> int:
+        """Watch the started stack until Ctrl-C (0) or one of its processes exits (1, with its log
+        tail); stop everything either way."""
+        try:
+            while True:
+                failed = self.failed()
+                if failed:
+                    print(f"{failed.name} exited; last log lines:\n{failed.log_tail()}", file=sys.stderr)
+                    return 1
+                time.sleep(1)
+        except KeyboardInterrupt:
+            print("stopping ...")
+            return 0
+        finally:
+            self.stop()
+

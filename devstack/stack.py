@@ -10,7 +10,6 @@ import argparse
 import json
 import signal
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -212,18 +211,7 @@ local stack running (Ctrl-C stops everything):
   azurite blob    http://127.0.0.1:{stack.ports.blob}/devstoreaccount1
   logs            {stack.log_dir}
 """, flush=True)
-    try:
-        while True:
-            failed = stack.failed()
-            if failed:
-                print(f"{failed.name} exited; last log lines:\n{failed.log_tail()}", file=sys.stderr)
-                return 1
-            time.sleep(1)
-    except KeyboardInterrupt:
-        print("stopping ...")
-        return 0
-    finally:
-        stack.stop()
+    return stack.run_until_interrupted()
 
 
 if __name__ == "__main__":
