@@ -20,13 +20,11 @@ from devstack.local_settings import load_values
 from devstack.processes import (
     AZURITE_ACCOUNT,
     AZURITE_KEY,
-    PYTHON,
     REPO_ROOT,
     ManagedProcess,
     StackProcesses,
     free_port,
     start_mlflow,
-    start_process,
     training_python,
 )
 from emulators.azure import config as emulator_config
@@ -186,22 +184,6 @@ class AzureStack(StackProcesses):
             raise
         self._write_pids()
         return self
-
-    def start_host(self, port: int | None = None, name: str = "functions-host") -> ManagedProcess:
-        """A local Functions host serving the app with ML_BACKEND=azure."""
-        port = port or self.ports.host
-        process = start_process(
-            name, [PYTHON, "-m", "devhost", "--app-dir", str(REPO_ROOT), "--port", str(port)],
-            self.log_dir, env={**self.app_env(), "PYTHONUNBUFFERED": "1"},
-            ready_url=f"http://127.0.0.1:{port}/admin/host/status")
-        return self._add(process).wait_ready(60)
-
-    def kill_host(self, name: str = "functions-host") -> None:
-        """SIGKILL the host, as a crash would."""
-        host = next(p for p in self.processes if p.name == name)
-        host.process.kill()
-        host.process.wait(10)
-        self.processes.remove(host)
 
     def create_containers(self) -> list[str]:
         """The app's containers, the workspace blob store and the dead-letter container."""

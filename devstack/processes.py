@@ -230,12 +230,30 @@ def start_endpoint_router(state_dir: Path, log_dir: Path, port: int, key: str) -
 
 
 class StackProcesses:
-    """What a stack (a dataclass with `root: Path` and `processes: list[ManagedProcess]`) does with the
-    processes it starts: add them in order, find one that exited, stop them in reverse, record their pids
+    """What a stack (a dataclass with `root`, `processes`, `ports.host`, `log_dir` and `app_env()`) does with
+    the processes it starts: add them in order, find one that exited, stop them in reverse, record their pids
     in <root>/stack.pids for `--down` from another shell."""
 
     root: Path
     processes: list[ManagedProcess]
+
+    def start_host(self, port: int | None = None, name: str = "functions-host") -> ManagedProcess:
+        """A local Functions host serving the app with the stack's app settings (`app_env()`); another one
+        on `port`: two hosts on one storage."""
+        port = port or self.ports.host
+        host = start_process(
+            name, [PYTHON, "-m", "devhost", "--app-dir", str(REPO_ROOT), "--port", str(port)],
+            self.log_dir, env={**self.app_env(), "PYTHONUNBUFFERED": "1"},
+            ready_url=f"http://127.0.0.1:{port}/admin/host/status",
+        )
+        return self._add(host).wait_ready(60)
+
+    def kill_host(self, name: str = "functions-host") -> None:
+        """SIGKILL the host, as a crash would: nothing it was doing gets to finish."""
+        host = next(p for p in self.processes if p.name == name)
+        host.process.kill()
+        host.process.wait(10)
+        self.processes.remove(host)
 
     def failed(self) -> ManagedProcess | None:
         return next((p for p in self.processes if not p.running()), None)

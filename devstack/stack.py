@@ -23,7 +23,6 @@ from devstack.processes import (
     start_azurite,
     start_endpoint_router,
     start_mlflow,
-    start_process,
     training_python,
 )
 from shared.adapters.local_ml.processes import signal_group
@@ -106,23 +105,6 @@ class LocalStack(StackProcesses):
             raise
         self._write_pids()
         return self
-
-    def start_host(self, port: int | None = None, name: str = "functions-host") -> ManagedProcess:
-        """A local Functions host serving the app (another one on `port`: two hosts on one storage)."""
-        port = port or self.ports.host
-        host = start_process(
-            name, [PYTHON, "-m", "devhost", "--app-dir", str(REPO_ROOT), "--port", str(port)],
-            self.log_dir, env={**self.app_env(), "PYTHONUNBUFFERED": "1"},
-            ready_url=f"http://127.0.0.1:{port}/admin/host/status",
-        )
-        return self._add(host).wait_ready(60)
-
-    def kill_host(self, name: str = "functions-host") -> None:
-        """SIGKILL the host, as a crash would: nothing it was doing gets to finish."""
-        host = next(p for p in self.processes if p.name == name)
-        host.process.kill()
-        host.process.wait(10)
-        self.processes.remove(host)
 
     def restore_deployments(self) -> list[str]:
         """Restart the scoring servers of the deployments recorded before the last stop (as Azure keeps them)."""
