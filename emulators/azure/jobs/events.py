@@ -7,8 +7,9 @@ experiments/<experimentId>/runs/<runId>."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 from typing import Any
+
+from emulators.azure.system_events import system_event
 
 STATUS_CHANGED = "Microsoft.MachineLearningServices.RunStatusChanged"
 COMPLETED = "Microsoft.MachineLearningServices.RunCompleted"
@@ -28,24 +29,17 @@ def run_event(event_type: str, workspace_id: str, job: dict[str, Any], status: s
     properties = job["properties"]
     experiment_name = properties.get("experimentName") or "Default"
     experiment = experiment or experiment_id(workspace_id, experiment_name)
-    return {
-        "id": str(uuid.uuid4()),
-        "topic": workspace_id,
-        "subject": f"experiments/{experiment}/runs/{job['name']}",
-        "eventType": event_type,
-        "eventTime": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
-        "data": {
-            "experimentId": experiment,
-            "experimentName": experiment_name,
-            "runId": job["name"],
-            "runType": RUN_TYPE,
-            "runTags": dict(properties.get("tags") or {}),
-            "runProperties": {str(k): str(v) for k, v in (properties.get("properties") or {}).items()},
-            **({"runStatus": status} if event_type == STATUS_CHANGED else {}),
-        },
-        "dataVersion": DATA_VERSION,
-        "metadataVersion": METADATA_VERSION,
+    data = {
+        "experimentId": experiment,
+        "experimentName": experiment_name,
+        "runId": job["name"],
+        "runType": RUN_TYPE,
+        "runTags": dict(properties.get("tags") or {}),
+        "runProperties": {str(k): str(v) for k, v in (properties.get("properties") or {}).items()},
+        **({"runStatus": status} if event_type == STATUS_CHANGED else {}),
     }
+    return system_event(workspace_id, f"experiments/{experiment}/runs/{job['name']}", event_type, data,
+                        DATA_VERSION, METADATA_VERSION)
 
 
 def events_for(workspace_id: str, job: dict[str, Any], status: str, experiment: str | None = None) -> list[dict]:
